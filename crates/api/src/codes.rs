@@ -1,0 +1,172 @@
+//! The failure-code catalogue: every code the API or the app can return, with its HTTP status,
+//! what a citizen reads (zh-CN and English), the cause and what to do. `docs/error-codes.md` is
+//! generated from this table and checked current by a test.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Lang;
+
+macro_rules! catalogue {
+    ($( $variant:ident = $code:literal, $status:literal, $zh:literal, $en:literal, $cause:literal, $action:literal; )*) => {
+        /// A stable, snake_case error code. Clients switch on this, never on message text.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        #[ts(export)]
+        pub enum ErrorCode { $( $variant, )* }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )* ];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code, )* }
+            }
+
+            /// HTTP status on the API; local codes that never cross HTTP use 0.
+            pub fn status(self) -> u16 {
+                match self { $( ErrorCode::$variant => $status, )* }
+            }
+
+            pub fn message(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $( (ErrorCode::$variant, Lang::ZhCn) => $zh, (ErrorCode::$variant, Lang::En) => $en, )*
+                }
+            }
+
+            pub fn cause(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $cause, )* }
+            }
+
+            pub fn action(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $action, )* }
+            }
+        }
+    };
+}
+
+catalogue! {
+    InvalidRequest = "invalid_request", 400,
+        "请求内容有误，请检查后重试。", "The request could not be read. Please check and try again.",
+        "The body is not valid JSON or misses a required field.", "Update the app; if it persists, contact support with the code.";
+    PhoneInvalid = "phone_invalid", 400,
+        "请输入正确的11位中国大陆手机号码。", "Enter a valid 11-digit mainland China mobile number.",
+        "The phone number is not 11 digits starting with 13–19.", "Check the number and type it again.";
+    IdNumberInvalid = "id_number_invalid", 400,
+        "身份证号码有误，请核对后重新输入。", "The resident ID number is not valid. Please check it.",
+        "Wrong length, unknown region, impossible birth date or wrong check digit.", "Copy the 18 characters exactly from the card; X is the last character only.";
+    PlateInvalid = "plate_invalid", 400,
+        "车牌号码格式有误，请核对后重新输入。", "The licence plate is not valid. Please check it.",
+        "Not a GA 36 plate: province, letter, 5 or 6 characters, no I or O.", "Choose the province first, then type the letters and digits on the plate.";
+    SmsCodeInvalid = "sms_code_invalid", 400,
+        "验证码不正确，请重新输入。", "The verification code is wrong. Please try again.",
+        "The 6-digit code does not match the one sent, or no code was requested.", "Type the newest code from the SMS; 5 wrong tries lock the number for 15 minutes.";
+    SmsCodeExpired = "sms_code_expired", 400,
+        "验证码已过期，请重新获取。", "The verification code has expired. Request a new one.",
+        "Codes are valid for 5 minutes and only once.", "Tap “Get code” again.";
+    PhoneLocked = "phone_locked", 423,
+        "验证码错误次数过多，该号码已暂时锁定，请15分钟后再试。", "Too many wrong codes. This number is locked for 15 minutes.",
+        "5 wrong codes in a row lock the number to stop guessing.", "Wait 15 minutes, then request a new code.";
+    RateLimited = "rate_limited", 429,
+        "操作过于频繁，请稍后再试。", "Too many requests. Please wait a moment and try again.",
+        "A per-action limit was reached (for example one SMS per 60 seconds).", "Wait for the time shown, then try again.";
+    Unauthorized = "unauthorized", 401,
+        "登录已失效，请重新登录。", "Your session has ended. Please sign in again.",
+        "The access token is missing, expired or revoked.", "Sign in again with your phone number.";
+    RefreshTokenInvalid = "refresh_token_invalid", 401,
+        "登录已失效，请重新登录。", "Your session has ended. Please sign in again.",
+        "The refresh token was used already, revoked, or expired.", "Sign in again with your phone number.";
+    Forbidden = "forbidden", 403,
+        "您没有权限办理此项业务。", "You are not allowed to do this.",
+        "The account's role or verification level does not allow the action.", "Complete face verification, or use the right account.";
+    NotFound = "not_found", 404,
+        "未找到相关内容。", "Nothing was found.",
+        "The object does not exist, or it is not yours.", "Check the number you entered.";
+    IdempotencyKeyReused = "idempotency_key_reused", 422,
+        "该请求编号已用于其他内容，请重新提交。", "This request ID was already used for something else.",
+        "The same Idempotency-Key came with a different body.", "Submit again; the app makes a new key.";
+    PayloadTooLarge = "payload_too_large", 413,
+        "上传的内容过大。", "The upload is too large.",
+        "The request body is over the limit.", "Use a smaller photo.";
+    Internal = "internal", 500,
+        "系统繁忙，请稍后再试。", "Something went wrong on our side. Please try again later.",
+        "An unexpected server fault; details are in the server log, not in the response.", "Try again later; if it persists, contact support with the code.";
+    ServiceUnavailable = "service_unavailable", 503,
+        "服务暂时不可用，请稍后再试。", "The service is temporarily unavailable. Please try later.",
+        "The database or an upstream government system is unreachable.", "Try again in a few minutes.";
+    Offline = "offline", 0,
+        "网络不可用，请检查网络后重试。", "You are offline. Check your network and try again.",
+        "The app cannot reach the server.", "Check Wi-Fi or mobile data; what you typed is kept.";
+    KeychainUnavailable = "keychain_unavailable", 0,
+        "无法访问系统钥匙串，无法安全保存登录状态。", "The system keychain is not available, so sign-in cannot be kept safely.",
+        "No OS credential store (Secret Service, kernel keyring, Keychain) is reachable.", "Unlock or start your system keyring, then sign in again.";
+    DraftCorrupt = "draft_corrupt", 0,
+        "本地草稿已损坏，无法恢复。", "A saved draft is damaged and cannot be restored.",
+        "The encrypted draft failed its integrity check (for example the key was reset).", "Start the form again; the damaged draft is removed.";
+    LocalStorage = "local_storage", 0,
+        "本地数据读写失败，请重启应用。", "The app could not read or write its local data. Restart the app.",
+        "The local database could not be opened or written.", "Restart the app; if it persists, free disk space.";
+    UnexpectedResponse = "unexpected_response", 0,
+        "服务器返回了无法识别的内容，请升级应用。", "The server sent an answer the app does not understand. Please update the app.",
+        "App and server versions do not match.", "Update the app.";
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::error::Error for ErrorCode {}
+
+impl std::str::FromStr for ErrorCode {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s).ok_or(())
+    }
+}
+
+/// Renders the catalogue as Markdown for `docs/error-codes.md`.
+pub fn catalogue_markdown() -> String {
+    let mut out = String::from(
+        "# Error codes\n\nGenerated from `crates/api/src/codes.rs` (run `cargo test -p jingtong-api` to refresh). \
+         Status 0 means the code is produced by the app itself and never crosses HTTP.\n\n\
+         | code | status | what the resident reads (zh-CN) | English | cause | what to do |\n|---|---|---|---|---|---|\n",
+    );
+    for c in ErrorCode::ALL {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            c.as_str(),
+            c.status(),
+            c.message(Lang::ZhCn),
+            c.message(Lang::En),
+            c.cause(),
+            c.action()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_name_equals_catalogue_name() {
+        for c in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), serde_json::json!(c.as_str()));
+            assert_eq!(c.as_str().parse::<ErrorCode>(), Ok(*c));
+        }
+    }
+
+    #[test]
+    fn docs_catalogue_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/error-codes.md");
+        let want = catalogue_markdown();
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        if have != want {
+            if std::env::var_os("CI").is_some() {
+                panic!("docs/error-codes.md is stale: run `cargo test -p jingtong-api` locally and commit it");
+            }
+            std::fs::write(path, &want).unwrap();
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Types shared by the Jingtong app and server: requests, responses, error codes and the
+//! parse-don't-validate newtypes for the personal identifiers residents type in.
+//! Validation lives here once; both the server and the app's core call it.
+
+pub mod auth;
+pub mod codes;
+pub mod id_number;
+pub mod lang;
+pub mod phone;
+pub mod plate;
+pub mod problem;
+
+pub use codes::ErrorCode;
+pub use id_number::IdNumber;
+pub use lang::Lang;
+pub use phone::Phone;
+pub use plate::Plate;
+pub use problem::{FieldError, Problem};

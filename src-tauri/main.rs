@@ -1,0 +1,1 @@
+fn main(){ jingtong_app::run() }

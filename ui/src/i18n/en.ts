@@ -1,0 +1,101 @@
+import type { Messages } from './zh-CN'
+
+const en: Messages = {
+  app: {
+    title: 'Jingtong',
+    subtitle: 'Police services for residents, all in one place',
+  },
+  common: {
+    errorCode: 'Error code: {code}',
+    retry: 'Retry',
+    back: 'Back',
+    comingSoon: 'Coming soon: this service is not open yet',
+    genericError: 'That did not work. Please try again later.',
+  },
+  offline: {
+    title: 'No network. Please check your connection and try again.',
+    kept: 'What you have typed is kept.',
+  },
+  signIn: {
+    phoneLabel: 'Phone',
+    phonePlaceholder: '11-digit mobile number',
+    codeLabel: 'Code',
+    codePlaceholder: '6-digit SMS code',
+    sendCode: 'Get code',
+    resendIn: 'Resend in {n} s',
+    codeSent: 'Code sent. It is valid for {min} min.',
+    submit: 'Sign in',
+    privacyPrefix: 'By signing in you confirm you have read the',
+    privacyLink: 'Privacy notice',
+    otherLang: '中文',
+  },
+  facePrompt: {
+    title: 'Verify your face',
+    body: 'Before applying for an ID card or a temporary ID card we need to confirm it is really you. Face verification takes about 1 minute. We keep only the result (passed or not, and when); the face images are sent encrypted and deleted once compared.',
+    start: 'Verify now',
+    later: 'Later',
+  },
+  home: {
+    greeting: 'Hello',
+    search: 'Search services, e.g. "ID card"',
+    attention: 'Needs your attention',
+    attentionEmpty: 'Nothing needs your attention',
+    services: 'All services',
+    noMatch: 'No service matches "{q}"',
+    noMatchHint: 'Try another word, e.g. "ID card"',
+  },
+  services: {
+    face: 'Face verification',
+    'id-card': 'ID card',
+    'temp-id': 'Temporary ID card',
+    'vehicle-move': 'Move a vehicle',
+    'scan-pay': 'Scan to pay',
+    progress: 'My progress',
+    'case-lookup': 'Case lookup',
+  },
+  tabs: {
+    home: 'Home',
+    me: 'Me',
+  },
+  me: {
+    phone: 'Phone',
+    verification: 'Verification',
+    levelNone: 'Not verified',
+    levelRealName: 'Real-name verified',
+    language: 'Language',
+    languageValue: 'English',
+    elder: 'Elder mode (large text)',
+    elderHint: 'Bigger text, bigger buttons, simpler words',
+    signOut: 'Sign out',
+    about: 'About',
+    version: 'Version',
+    server: 'Server',
+  },
+  privacy: {
+    title: 'Privacy notice',
+    collectTitle: 'What we collect',
+    collectBody: 'Now: your phone number, to sign you in and send codes. Later, when you use a service that must check who you are: your ID card details and face images, to confirm it is you.',
+    whyTitle: 'Why',
+    whyBody: 'Only to sign you in and handle the police services you apply for. Never for advertising.',
+    keepTitle: 'How long we keep it',
+    keepBody: 'Your phone number until you close your account. Face images only for the comparison itself; they are deleted afterwards and only the result and time are kept. Case and application records for the period the law requires.',
+    protectTitle: 'How it is protected',
+    protectBody: 'Data is encrypted in transit and at rest. Your sign-in token is kept in the phone\'s secure storage, never in a plain file.',
+    rightsTitle: 'Your rights',
+    rightsBody: 'You can sign out at any time, and contact us to see, correct or delete your personal data.',
+  },
+  elder: {
+    app: { subtitle: 'Sign in with your phone' },
+    signIn: {
+      phonePlaceholder: 'Your phone number',
+      codePlaceholder: 'The 6 numbers in the text',
+      sendCode: 'Send code',
+    },
+    facePrompt: {
+      body: 'Before an ID card, we check your face to be sure it is you. About 1 minute. The photo is deleted after; we only note "verified".',
+    },
+    home: { search: 'Find a service' },
+  },
+}
+
+export default en

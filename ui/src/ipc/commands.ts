@@ -1,0 +1,72 @@
+// The only place the UI talks to the Rust side. Every call resolves with the
+// command's result or rejects with an AppError { code, message }.
+import { invoke } from '@tauri-apps/api/core'
+import type { AppError } from '../bindings/AppError'
+import type { AppInfo } from '../bindings/AppInfo'
+import type { SessionInfo } from '../bindings/SessionInfo'
+import type { SmsCodeSent } from '../bindings/SmsCodeSent'
+
+export type Lang = 'zh-CN' | 'en'
+
+export interface IpcHooks {
+  /** Called for every failed command (e.g. to raise the offline banner). */
+  onError?: (error: AppError, command: string) => void
+  /** Called after a command that needs the network succeeded. */
+  onNetworkOk?: (command: string) => void
+}
+
+let hooks: IpcHooks = {}
+
+export function setIpcHooks(next: IpcHooks): void {
+  hooks = next
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AppError).code === 'string' &&
+    typeof (value as AppError).message === 'string'
+  )
+}
+
+// Anything that is not an AppError (e.g. no Tauri runtime in a plain browser)
+// still reaches the UI in the same shape.
+function toAppError(value: unknown): AppError {
+  if (isAppError(value)) return value
+  const message = value instanceof Error ? value.message : String(value ?? '')
+  return { code: 'ipc_failed', message }
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>, network = false): Promise<T> {
+  try {
+    const result = await invoke<T>(command, args)
+    if (network) hooks.onNetworkOk?.(command)
+    return result
+  } catch (raw) {
+    const error = toAppError(raw)
+    hooks.onError?.(error, command)
+    throw error
+  }
+}
+
+export const requestSmsCode = (phone: string) =>
+  call<SmsCodeSent>('request_sms_code', { phone }, true)
+
+export const signIn = (phone: string, code: string) =>
+  call<SessionInfo>('sign_in', { phone, code }, true)
+
+export const signOut = () => call<null>('sign_out', undefined, true)
+
+export const currentSession = () => call<SessionInfo | null>('current_session')
+
+export const setLanguage = (lang: Lang) => call<null>('set_language', { lang })
+
+export const appInfo = () => call<AppInfo>('app_info')
+
+export const draftLoad = (item: string) => call<unknown | null>('draft_load', { item })
+
+export const draftSave = (item: string, payload: unknown) =>
+  call<null>('draft_save', { item, payload })
+
+export const draftDiscard = (item: string) => call<null>('draft_discard', { item })

@@ -1,0 +1,34 @@
+import { createRouter, type RouterHistory } from 'vue-router'
+import type { Pinia } from 'pinia'
+import { useSession } from './stores/session'
+import Home from './views/HomeView.vue'
+import Me from './views/MeView.vue'
+import Privacy from './views/PrivacyView.vue'
+import SignIn from './views/SignInView.vue'
+
+/** `startup` resolves once the app is ready to read the session (language set). */
+export function createAppRouter(history: RouterHistory, pinia: Pinia, startup: Promise<unknown>) {
+  const router = createRouter({
+    history,
+    routes: [
+      { path: '/sign-in', component: SignIn, meta: { public: true } },
+      { path: '/privacy', component: Privacy, meta: { public: true } },
+      { path: '/', component: Home, meta: { tabbar: true } },
+      { path: '/me', component: Me, meta: { tabbar: true } },
+      { path: '/:rest(.*)*', redirect: '/' },
+    ],
+  })
+
+  router.beforeEach(async (to) => {
+    const session = useSession(pinia)
+    if (!session.loaded) {
+      await startup
+      await session.load()
+    }
+    if (to.path === '/sign-in' && session.info) return '/'
+    if (to.meta.public || session.info) return true
+    return '/sign-in'
+  })
+
+  return router
+}

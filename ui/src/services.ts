@@ -1,0 +1,24 @@
+// The static service catalogue shown on home. None of these is built yet.
+import en from './i18n/en'
+import zhCN from './i18n/zh-CN'
+
+export const SERVICES = [
+  { key: 'face', icon: 'smile-o' },
+  { key: 'id-card', icon: 'idcard' },
+  { key: 'temp-id', icon: 'vip-card-o' },
+  { key: 'vehicle-move', icon: 'logistics' },
+  { key: 'scan-pay', icon: 'scan' },
+  { key: 'progress', icon: 'todo-list-o' },
+  { key: 'case-lookup', icon: 'description-o' },
+] as const
+
+export type Service = (typeof SERVICES)[number]
+
+/** Matches the name in either language, so "身份证" and "id card" both work. */
+export function filterServices(query: string): Service[] {
+  const q = query.trim().toLowerCase()
+  if (!q) return [...SERVICES]
+  return SERVICES.filter((s) =>
+    [zhCN.services[s.key], en.services[s.key]].some((name) => name.toLowerCase().includes(q)),
+  )
+}
