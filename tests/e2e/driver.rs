@@ -1,0 +1,118 @@
+//! Starts the real app under tauri-driver (WebKitWebDriver) and hands out a WebDriver client.
+//! Needs a display (scripts/test runs everything under xvfb-run) and tauri-driver on PATH
+//! (scripts/setup installs it).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+pub struct App {
+    pub client: Client,
+    driver: Child,
+    /// Each click or typed field: the effort measure of UX.md.
+    pub interactions: u32,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Scratch home for one app: XDG dirs (app data lives there) and a unique keychain service.
+pub fn scratch(root: &Path) -> Vec<(String, String)> {
+    let dir = |name: &str| root.join(name).display().to_string();
+    vec![
+        ("XDG_DATA_HOME".into(), dir("data")),
+        ("XDG_CONFIG_HOME".into(), dir("config")),
+        ("XDG_CACHE_HOME".into(), dir("cache")),
+        ("JINGTONG_KEYRING_SERVICE".into(), format!("jingtong-e2e-{}", uuid::Uuid::now_v7().simple())),
+    ]
+}
+
+impl App {
+    pub async fn launch(server_url: &str, env: &[(String, String)]) -> App {
+        let port = free_port();
+        let native = free_port();
+        let driver = Command::new("tauri-driver")
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("JINGTONG_SERVER_URL", server_url)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver must be on PATH: run scripts/setup");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = serde_json::json!({
+            "browserName": "wry",
+            "tauri:options": { "application": env!("CARGO_BIN_EXE_jingtong") }
+        });
+        let client = ClientBuilder::rustls()
+            .expect("rustls client")
+            .capabilities(caps.as_object().unwrap().clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("WebDriver session with the app");
+        App { client, driver, interactions: 0 }
+    }
+
+    pub async fn find(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+    }
+
+    pub async fn click(&mut self, css: &str) {
+        self.find(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        self.interactions += 1;
+    }
+
+    pub async fn type_into(&mut self, css: &str, text: &str) {
+        self.find(css).await.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        self.interactions += 1;
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    /// Waits until `css` shows text containing `want`.
+    pub async fn wait_for_text(&self, css: &str, want: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let have = self.text(css).await;
+            if have.contains(want) {
+                return have;
+            }
+            assert!(Instant::now() < deadline, "{css} shows {have:?}, expected it to contain {want:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.unwrap();
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests: the real app in a real webview, over the real core, against a real server
+//! on loopback with its demo data.
+
+mod driver;
+mod sign_in;
