@@ -1,1 +1,42 @@
-pub fn run(){}
+//! The Tauri shell: opens `jingtong_core::Core` and exposes it as IPC commands. No logic here.
+
+mod commands;
+#[cfg(test)]
+mod commands_tests;
+
+use jingtong_core::{Core, CoreConfig};
+use tauri::Manager;
+
+/// Registers the IPC commands; `run` and the mock-runtime tests share it.
+pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::request_sms_code,
+        commands::sign_in,
+        commands::sign_out,
+        commands::current_session,
+        commands::set_language,
+        commands::app_info,
+        commands::draft_load,
+        commands::draft_save,
+        commands::draft_discard,
+    ])
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,jingtong=debug".into()),
+        )
+        .init();
+    with_commands(tauri::Builder::default())
+        .setup(|app| {
+            // app_data_dir follows XDG_DATA_HOME on Linux.
+            let config = CoreConfig::from_env(app.path().app_data_dir()?);
+            let core = tauri::async_runtime::block_on(Core::open(config))?;
+            app.manage(core);
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("error while running Jingtong");
+}

@@ -10,8 +10,8 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK: &[u8; 11] = b"10X98765432";
 /// Province-level codes of GB/T 2260 (plus 83, used on residence permits for Taiwan residents).
 const PROVINCES: [u8; 35] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,
-    52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
+    64, 65, 71, 81, 82, 83,
 ];
 
 /// An 18-character resident ID number (GB 11643-1999): a region code, a real birth date that is
@@ -147,12 +147,12 @@ mod tests {
         let wrong_check = format!("{}{}", &good[..17], if good.ends_with('0') { '1' } else { '0' });
         let cases = [
             wrong_check,
-            fictional("99160219900101003"),         // no such province
-            fictional("34160219900231003"),         // 31 February
-            fictional("34160220991231003"),         // born in the future
-            fictional("34160218991231003"),         // before 1900
-            good[..17].to_string(),                 // too short
-            format!("{good}1"),                     // too long
+            fictional("99160219900101003"),           // no such province
+            fictional("34160219900231003"),           // 31 February
+            fictional("34160220991231003"),           // born in the future
+            fictional("34160218991231003"),           // before 1900
+            good[..17].to_string(),                   // too short
+            format!("{good}1"),                       // too long
             format!("{}A{}", &good[..5], &good[6..]), // a letter inside
         ];
         for c in cases {

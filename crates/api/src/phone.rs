@@ -13,20 +13,14 @@ pub struct Phone(String);
 
 impl Phone {
     pub fn parse(input: &str) -> Result<Phone, ErrorCode> {
-        let digits: String = input
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '\u{3000}'))
-            .collect();
+        let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-' | '\u{3000}')).collect();
         let digits = digits
             .strip_prefix("+86")
             .or_else(|| digits.strip_prefix("0086"))
             .or_else(|| (digits.len() == 13).then(|| digits.strip_prefix("86")).flatten())
             .unwrap_or(&digits);
         let b = digits.as_bytes();
-        let ok = b.len() == 11
-            && b.iter().all(u8::is_ascii_digit)
-            && b[0] == b'1'
-            && (b'3'..=b'9').contains(&b[1]);
+        let ok = b.len() == 11 && b.iter().all(u8::is_ascii_digit) && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]);
         if ok {
             Ok(Phone(digits.to_owned()))
         } else {

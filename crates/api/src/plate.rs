@@ -58,7 +58,9 @@ fn classify(chars: &[char]) -> Option<PlateKind> {
         6 if NEV_LETTERS.contains(rest[0]) && is_serial(rest[1]) && rest[2..].iter().all(char::is_ascii_digit) => {
             Some(PlateKind::NewEnergySmall)
         }
-        6 if rest[..5].iter().all(char::is_ascii_digit) && NEV_LETTERS.contains(rest[5]) => Some(PlateKind::NewEnergyLarge),
+        6 if rest[..5].iter().all(char::is_ascii_digit) && NEV_LETTERS.contains(rest[5]) => {
+            Some(PlateKind::NewEnergyLarge)
+        }
         _ => None,
     }
 }
@@ -144,7 +146,19 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for s in ["", "皖A1234", "皖A123456", "皖I12345", "皖A1O345", "皖AABC12", "A皖12345", "X A12345", "皖AZ12345", "皖A1234D5", "使12345"] {
+        for s in [
+            "",
+            "皖A1234",
+            "皖A123456",
+            "皖I12345",
+            "皖A1O345",
+            "皖AABC12",
+            "A皖12345",
+            "X A12345",
+            "皖AZ12345",
+            "皖A1234D5",
+            "使12345",
+        ] {
             assert_eq!(Plate::parse(s), Err(ErrorCode::PlateInvalid), "{s}");
         }
     }

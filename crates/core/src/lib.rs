@@ -1,1 +1,24 @@
+//! Jingtong client core: everything the app does below the UI, with no Tauri dependency.
+//! The REST client (with automatic token refresh), the session tokens in the OS keychain,
+//! and the local SQLite store for encrypted drafts and the outbox.
 
+mod client;
+mod db;
+mod drafts;
+mod error;
+mod facade;
+pub mod keychain;
+mod lang;
+mod outbox;
+mod sensitive;
+mod session;
+mod tokens;
+mod vault;
+
+pub use error::AppError;
+pub use facade::{AppInfo, Core, CoreConfig, DEFAULT_SERVER_URL};
+pub use keychain::{Keychain, KeychainBackend};
+pub use outbox::{FlushReport, OutboxEntry, OutboxState};
+pub use sensitive::Sensitive;
+pub use session::SessionInfo;
+pub use tokens::SESSION_ENTRY;

@@ -1,1 +1,109 @@
+//! Jingtong's REST backend: axum over sqlx (`Any`: SQLite by default, PostgreSQL by URL).
+//! `start` brings up one server; `main.rs` is only flags, logging and signals around it.
 
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod openapi;
+pub mod ratelimit;
+pub mod routes;
+pub mod sms;
+pub mod state;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, Secret};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory: {0}")]
+    DataDir(#[source] std::io::Error),
+    #[error(transparent)]
+    Keys(#[from] crypto::KeyError),
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    #[error(transparent)]
+    Demo(#[from] demo::DemoError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A server serving in a background task.
+pub struct Running {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+    db: db::Db,
+}
+
+impl Running {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL for clients on this machine, e.g. `http://127.0.0.1:8080`.
+    pub fn url(&self) -> String {
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+    }
+
+    /// Stops accepting, lets requests in flight finish, then closes the database pool.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        self.db.pool.close().await;
+    }
+}
+
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    start_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// Like [`start`] with another clock; tests pass a [`ManualClock`] to move time.
+pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Running, StartError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(StartError::DataDir)?;
+    let keys = Arc::new(crypto::Keys::load(&config.data_dir)?);
+    let url = match &config.database_url {
+        Some(url) => url.expose().to_owned(),
+        None => db::sqlite_url(&config.data_dir),
+    };
+    let db = db::connect(&url).await?;
+    if config.demo {
+        demo::load(&db, &keys).await?;
+    }
+    let sms = Arc::new(sms::LocalSmsGateway::new(db.clone(), keys.clone(), clock.clone()));
+    let state = state::AppState { db: db.clone(), keys, clock, sms };
+    let app = routes::router(state, config.demo);
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    });
+    tracing::info!(%addr, database = db.backend.name(), demo = config.demo, "jingtong-server listening");
+    Ok(Running { addr, stop, task, db })
+}

@@ -1,0 +1,216 @@
+//! `Core`: the one object the app shell talks to.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use jingtong_api::auth::{Me, SessionRequest, SmsCodeRequest, SmsCodeSent, TokenPair};
+use jingtong_api::{ErrorCode, Lang, Phone};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+use tokio::sync::Mutex;
+use tracing::{info, instrument, warn};
+
+use crate::client::{Client, Request};
+use crate::lang::LangCell;
+use crate::outbox::{self, FlushReport, OutboxEntry};
+use crate::tokens::TokenStore;
+use crate::vault::Vault;
+use crate::{db, drafts, session, AppError, Keychain, KeychainBackend, Sensitive, SessionInfo};
+
+pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:8080";
+const REVOKE: &str = "/api/v1/auth/sessions/current";
+
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// Holds the local database; nothing secret is written here.
+    pub data_dir: PathBuf,
+    pub server_url: String,
+    /// Service name of the keychain entries (tests use a unique one).
+    pub keyring_service: String,
+    pub keychain: KeychainBackend,
+}
+
+impl CoreConfig {
+    /// `JINGTONG_SERVER_URL` (default `http://127.0.0.1:8080`), `JINGTONG_KEYRING_SERVICE` (default `jingtong`).
+    pub fn from_env(data_dir: PathBuf) -> CoreConfig {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        CoreConfig {
+            data_dir,
+            server_url: var("JINGTONG_SERVER_URL").unwrap_or_else(|| DEFAULT_SERVER_URL.to_owned()),
+            keyring_service: var("JINGTONG_KEYRING_SERVICE").unwrap_or_else(|| "jingtong".to_owned()),
+            keychain: KeychainBackend::Auto,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct AppInfo {
+    pub version: String,
+    pub server_url: String,
+}
+
+pub struct Core {
+    db: SqlitePool,
+    lang: Arc<LangCell>,
+    client: Client,
+    vault: Vault,
+    server_url: String,
+    flush_lock: Mutex<()>,
+}
+
+impl Core {
+    pub async fn open(config: CoreConfig) -> Result<Core, AppError> {
+        let lang = Arc::new(LangCell::default());
+        let url = reqwest::Url::parse(&config.server_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| AppError {
+                code: ErrorCode::InvalidRequest,
+                message: format!("JINGTONG_SERVER_URL is not an http(s) URL: {}", config.server_url),
+            })?;
+        let server_url = url.as_str().trim_end_matches('/').to_owned();
+        let db = db::open(&config.data_dir).await.map_err(|c| AppError::new(c, Lang::ZhCn))?;
+        let keychain = Keychain::new(config.keychain, &config.keyring_service);
+        info!(backend = ?keychain.backend(), %server_url, "core opened");
+        let client =
+            Client::new(&server_url, lang.clone(), TokenStore::new(keychain.clone())).map_err(|c| AppError::new(c, Lang::ZhCn))?;
+        Ok(Core { db, lang, client, vault: Vault::new(keychain), server_url, flush_lock: Mutex::new(()) })
+    }
+
+    fn err(&self, code: ErrorCode) -> AppError {
+        AppError::new(code, self.lang.get())
+    }
+
+    /// Messages (local ones, and the server's through `Accept-Language`) follow this language.
+    pub fn set_language(&self, lang: Lang) {
+        self.lang.set(lang);
+    }
+
+    pub fn language(&self) -> Lang {
+        self.lang.get()
+    }
+
+    pub fn app_info(&self) -> AppInfo {
+        AppInfo { version: env!("CARGO_PKG_VERSION").to_owned(), server_url: self.server_url.clone() }
+    }
+
+    #[instrument(skip_all)]
+    pub async fn request_sms_code(&self, phone: &str) -> Result<SmsCodeSent, AppError> {
+        let phone = Phone::parse(phone).map_err(|c| self.err(c))?;
+        // No SMS for a sign-in whose tokens could not be kept.
+        self.client.tokens.check().await.map_err(|c| self.err(c))?;
+        info!(phone = %phone.masked(), "requesting code");
+        let body = SmsCodeRequest { phone: phone.as_str().to_owned() };
+        self.client.json(&Request::new(Method::POST, "/api/v1/auth/sms-codes").json(&body)).await
+    }
+
+    #[instrument(skip_all)]
+    pub async fn sign_in(&self, phone: &str, code: &str) -> Result<SessionInfo, AppError> {
+        let phone = Phone::parse(phone).map_err(|c| self.err(c))?;
+        let code = code.trim();
+        if code.len() != jingtong_api::auth::rules::CODE_LENGTH || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(self.err(ErrorCode::SmsCodeInvalid));
+        }
+        info!(phone = %phone.masked(), "signing in");
+        let body = SessionRequest { phone: phone.as_str().to_owned(), code: code.to_owned() };
+        let pair: TokenPair = self.client.json(&Request::new(Method::POST, "/api/v1/auth/sessions").json(&body)).await?;
+        if let Err(c) = self.client.tokens.save(&pair.access_token, &pair.refresh_token).await {
+            // Tokens we cannot keep must not stay valid on the server either.
+            let access = Sensitive::new(pair.access_token);
+            let revoked = self.client.send(&Request::new(Method::DELETE, REVOKE), Some(&access)).await;
+            warn!(revoked = revoked.is_ok_and(|r| r.status.is_success()), "keychain refused the tokens");
+            return Err(self.err(c));
+        }
+        match self.refresh_session().await {
+            Ok(info) => Ok(info),
+            Err(e) => {
+                let _ = self.client.empty(&Request::new(Method::DELETE, REVOKE).authed()).await;
+                let _ = self.client.tokens.clear().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Fetches `GET /me` and caches it (the verification level changes on the server).
+    #[instrument(skip_all)]
+    pub async fn refresh_session(&self) -> Result<SessionInfo, AppError> {
+        let result: Result<Me, AppError> = self.client.json(&Request::new(Method::GET, "/api/v1/me").authed()).await;
+        match result {
+            Ok(me) => {
+                let info = SessionInfo::from(me);
+                session::save(&self.db, &info).await.map_err(|c| self.err(c))?;
+                Ok(info)
+            }
+            Err(e) if e.code == ErrorCode::Unauthorized => {
+                let _ = session::clear(&self.db).await;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Revokes the session on the server and forgets it here. Offline, it still forgets it
+    /// locally and succeeds; the server-side refresh token then simply expires.
+    #[instrument(skip_all)]
+    pub async fn sign_out(&self) -> Result<(), AppError> {
+        let tokens = self.client.tokens.load().await.map_err(|c| self.err(c))?;
+        if tokens.is_some() {
+            match self.client.empty(&Request::new(Method::DELETE, REVOKE).authed()).await {
+                Ok(()) => info!("session revoked"),
+                Err(e) if e.code == ErrorCode::Offline => warn!("offline: revocation not confirmed; signed out locally"),
+                Err(e) => warn!(code = %e.code, "server did not confirm revocation; signed out locally"),
+            }
+        }
+        self.client.tokens.clear().await.map_err(|c| self.err(c))?;
+        session::clear(&self.db).await.map_err(|c| self.err(c))
+    }
+
+    /// The session as stored on this device; no network. `None` once the tokens are gone.
+    pub async fn current_session(&self) -> Result<Option<SessionInfo>, AppError> {
+        let Some(info) = session::load(&self.db).await.map_err(|c| self.err(c))? else { return Ok(None) };
+        match self.client.tokens.load().await.map_err(|c| self.err(c))? {
+            Some(_) => Ok(Some(info)),
+            None => {
+                session::clear(&self.db).await.map_err(|c| self.err(c))?;
+                Ok(None)
+            }
+        }
+    }
+
+    pub async fn draft_save(&self, item: &str, payload: &serde_json::Value) -> Result<(), AppError> {
+        drafts::save(&self.db, &self.vault, item, payload).await.map_err(|c| self.err(c))
+    }
+
+    pub async fn draft_load(&self, item: &str) -> Result<Option<serde_json::Value>, AppError> {
+        drafts::load(&self.db, &self.vault, item).await.map_err(|c| self.err(c))
+    }
+
+    pub async fn draft_discard(&self, item: &str) -> Result<(), AppError> {
+        drafts::discard(&self.db, item).await.map_err(|c| self.err(c))
+    }
+
+    /// Queues a submission with a fresh Idempotency-Key (UUIDv7); `outbox_flush` sends it.
+    pub async fn outbox_enqueue(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<OutboxEntry, AppError> {
+        outbox::enqueue(&self.db, &self.vault, method, path, body).await.map_err(|c| self.err(c))
+    }
+
+    pub async fn outbox_flush(&self) -> Result<FlushReport, AppError> {
+        let _one_at_a_time = self.flush_lock.lock().await;
+        outbox::flush(&self.db, &self.vault, &self.client).await.map_err(|c| self.err(c))
+    }
+
+    pub async fn outbox_entries(&self) -> Result<Vec<OutboxEntry>, AppError> {
+        outbox::list(&self.db).await.map_err(|c| self.err(c))
+    }
+
+    pub async fn outbox_discard(&self, id: &str) -> Result<(), AppError> {
+        outbox::discard(&self.db, id).await.map_err(|c| self.err(c))
+    }
+}

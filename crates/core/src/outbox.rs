@@ -1,0 +1,196 @@
+//! The outbox: submissions wait here, encrypted, each with its own Idempotency-Key, until the
+//! server confirms them. Resending with the same key is safe: the server answers the first result.
+
+use jingtong_api::ErrorCode;
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use sqlx::SqlitePool;
+use tracing::{info, instrument, warn};
+
+use crate::client::{Client, Request};
+use crate::db::{now, storage};
+use crate::vault::{Vault, NONCE_LEN};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Waiting to be sent (again).
+    Pending,
+    /// Refused by the server for good (a definite 4xx); kept with `last_error` so nothing typed is lost.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxEntry {
+    pub id: String,
+    pub idempotency_key: String,
+    pub method: String,
+    pub path: String,
+    pub created_at: String,
+    pub attempts: i64,
+    /// The error code of the last try.
+    pub last_error: Option<String>,
+    pub state: OutboxState,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FlushReport {
+    pub sent: usize,
+    pub failed: usize,
+    pub pending: usize,
+}
+
+fn aad(idempotency_key: &str) -> Vec<u8> {
+    format!("outbox:{idempotency_key}").into_bytes()
+}
+
+type Row = (String, String, String, String, Option<Vec<u8>>, String, i64, Option<String>, String);
+const COLUMNS: &str = "id, idempotency_key, method, path, body, created_at, attempts, last_error, state";
+
+fn entry(r: Row) -> OutboxEntry {
+    let state = if r.8 == "failed" { OutboxState::Failed } else { OutboxState::Pending };
+    OutboxEntry { id: r.0, idempotency_key: r.1, method: r.2, path: r.3, created_at: r.5, attempts: r.6, last_error: r.7, state }
+}
+
+#[instrument(skip(db, vault, body))]
+pub(crate) async fn enqueue(
+    db: &SqlitePool,
+    vault: &Vault,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> Result<OutboxEntry, ErrorCode> {
+    let method = method.to_ascii_uppercase();
+    if !matches!(method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") || !path.starts_with("/api/v1/") {
+        return Err(ErrorCode::InvalidRequest);
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let key = uuid::Uuid::now_v7().to_string();
+    let sealed = match body {
+        Some(v) => {
+            let plain = serde_json::to_vec(v).map_err(|_| ErrorCode::InvalidRequest)?;
+            let (nonce, ciphertext) = vault.seal(&aad(&key), &plain).await?;
+            Some([&nonce[..], &ciphertext].concat())
+        }
+        None => None,
+    };
+    let created_at = now();
+    sqlx::query("INSERT INTO outbox (id, idempotency_key, method, path, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(&id)
+        .bind(&key)
+        .bind(&method)
+        .bind(path)
+        .bind(sealed)
+        .bind(&created_at)
+        .execute(db)
+        .await
+        .map_err(|e| storage(&e))?;
+    info!(%id, "queued");
+    Ok(OutboxEntry {
+        id,
+        idempotency_key: key,
+        method,
+        path: path.to_owned(),
+        created_at,
+        attempts: 0,
+        last_error: None,
+        state: OutboxState::Pending,
+    })
+}
+
+pub(crate) async fn list(db: &SqlitePool) -> Result<Vec<OutboxEntry>, ErrorCode> {
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM outbox ORDER BY id")))
+        .fetch_all(db)
+        .await
+        .map_err(|e| storage(&e))?;
+    Ok(rows.into_iter().map(entry).collect())
+}
+
+pub(crate) async fn discard(db: &SqlitePool, id: &str) -> Result<(), ErrorCode> {
+    sqlx::query("DELETE FROM outbox WHERE id = ?").bind(id).execute(db).await.map_err(|e| storage(&e))?;
+    Ok(())
+}
+
+/// What to do with an entry after one try.
+enum Verdict {
+    Sent,
+    Refused(String),
+    Retry(String),
+}
+
+/// 401 (sign in again), 408 and 429 (try later) are not the server refusing the content.
+fn verdict(status: StatusCode, code: ErrorCode) -> Verdict {
+    match status.as_u16() {
+        200..=299 => Verdict::Sent,
+        401 | 408 | 429 => Verdict::Retry(code.to_string()),
+        400..=499 => Verdict::Refused(code.to_string()),
+        _ => Verdict::Retry(code.to_string()),
+    }
+}
+
+/// Sends every pending entry once, oldest first, each with its Idempotency-Key. Stops at the first `offline`.
+#[instrument(skip_all)]
+pub(crate) async fn flush(db: &SqlitePool, vault: &Vault, client: &Client) -> Result<FlushReport, ErrorCode> {
+    let rows: Vec<Row> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY id")))
+            .fetch_all(db)
+            .await
+            .map_err(|e| storage(&e))?;
+    // Without a session the request goes out bare; the server's 401 keeps it waiting.
+    let signed_in = client.tokens.load().await?.is_some();
+    let mut report = FlushReport::default();
+    for (id, key, method, path, body, ..) in rows {
+        let plain = match &body {
+            Some(sealed) if sealed.len() > NONCE_LEN => {
+                vault.open(&aad(&key), &sealed[..NONCE_LEN], &sealed[NONCE_LEN..]).await?
+            }
+            _ => None,
+        };
+        let method = Method::from_bytes(method.as_bytes()).ok();
+        let (verdict, offline) = match method {
+            _ if body.is_some() && plain.is_none() => (Verdict::Refused(ErrorCode::DraftCorrupt.to_string()), false),
+            None => (Verdict::Refused(ErrorCode::InvalidRequest.to_string()), false),
+            Some(method) => {
+                let req = Request { method, path: &path, body: plain, auth: signed_in, idempotency_key: Some(&key) };
+                match client.exchange(&req).await {
+                    Ok(resp) if resp.status.is_success() => (Verdict::Sent, false),
+                    Ok(resp) => (verdict(resp.status, client.problem(&resp).code), false),
+                    Err(e) => (Verdict::Retry(e.code.to_string()), e.code == ErrorCode::Offline),
+                }
+            }
+        };
+        let done = match verdict {
+            Verdict::Sent => {
+                report.sent += 1;
+                sqlx::query("DELETE FROM outbox WHERE id = ?").bind(&id).execute(db).await
+            }
+            Verdict::Refused(code) => {
+                warn!(%id, %code, "refused by the server; kept as failed");
+                report.failed += 1;
+                sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = 'failed' WHERE id = ?")
+                    .bind(code)
+                    .bind(&id)
+                    .execute(db)
+                    .await
+            }
+            Verdict::Retry(code) => {
+                info!(%id, %code, "kept for a later try");
+                sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?")
+                    .bind(code)
+                    .bind(&id)
+                    .execute(db)
+                    .await
+            }
+        };
+        done.map_err(|e| storage(&e))?;
+        if offline {
+            break;
+        }
+    }
+    let (pending,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+        .fetch_one(db)
+        .await
+        .map_err(|e| storage(&e))?;
+    report.pending = usize::try_from(pending).unwrap_or(0);
+    Ok(report)
+}

@@ -1,0 +1,50 @@
+//! Append-only audit trail of sign-in events. Rows hold the keyed phone hash, never the number.
+
+use crate::db::Db;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    SmsSent,
+    SignIn,
+    SignInFailed,
+    PhoneLocked,
+    Refresh,
+    RefreshReuse,
+    SignOut,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::SmsSent => "sms_sent",
+            Kind::SignIn => "sign_in",
+            Kind::SignInFailed => "sign_in_failed",
+            Kind::PhoneLocked => "phone_locked",
+            Kind::Refresh => "refresh",
+            Kind::RefreshReuse => "refresh_reuse",
+            Kind::SignOut => "sign_out",
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Event<'a> {
+    pub user_id: Option<&'a str>,
+    pub phone_hash: Option<&'a str>,
+    pub client_ip: Option<String>,
+}
+
+pub async fn record(db: &Db, kind: Kind, at: i64, event: Event<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_events (id, at, kind, user_id, phone_hash, client_ip) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(at)
+    .bind(kind.as_str())
+    .bind(event.user_id.map(str::to_owned))
+    .bind(event.phone_hash.map(str::to_owned))
+    .bind(event.client_ip)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! The router: API routes, the OpenAPI document, problem rendering, limits and request tracing.
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{middleware, Json, Router};
+use jingtong_api::auth::Health;
+use jingtong_api::{ErrorCode, Problem};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::handlers as auth;
+use crate::error::{self, ApiProblem};
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+
+/// JSON bodies are small; uploads will get their own, larger limit on their own routes.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router(state: AppState, demo: bool) -> Router {
+    let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::send_code))
+        .routes(routes!(auth::create_session))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::delete_current_session))
+        .routes(routes!(auth::me))
+        .routes(routes!(health));
+    if demo {
+        api = api.routes(routes!(auth::sms_outbox));
+    }
+    let (router, spec) = api.split_for_parts();
+    let spec = spec.to_json().expect("the OpenAPI document serialises");
+    router
+        .route("/api/v1/openapi.json", get(move || async move { ([(CONTENT_TYPE, "application/json")], spec) }))
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(middleware::from_fn(error::localize))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // Path only: query strings can carry personal data (the dev outbox takes a phone).
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
+}
+
+/// Liveness and which database is in use.
+#[utoipa::path(
+    get, path = "/api/v1/health", operation_id = "get_health", tag = "staff",
+    responses(
+        (status = 200, description = "Serving", body = Health),
+        (status = 503, description = "`service_unavailable`: the database does not answer", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    match sqlx::query("SELECT 1").execute(&state.db.pool).await {
+        Ok(_) => Json(Health {
+            status: "ok".to_owned(),
+            database: state.db.backend.name().to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        })
+        .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database does not answer");
+            ApiProblem::new(ErrorCode::ServiceUnavailable).into_response()
+        }
+    }
+}

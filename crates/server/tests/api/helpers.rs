@@ -1,0 +1,218 @@
+//! `spawn_app()`: a real server on port 0 with its own database, a manual clock and an HTTP client.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jingtong_server::{Config, ManualClock, Running, Secret};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use sqlx::{AnyPool, AssertSqlSafe, Connection, Executor};
+
+/// Writes one test body and runs it twice: `name::sqlite` and `name::postgres`.
+macro_rules! api_test {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($backend: $crate::helpers::Backend) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                run($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                run($crate::helpers::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A fresh database `jt_test_<uuid>`, dropped when the value goes (also when the test panics).
+struct PgDatabase {
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    async fn create() -> PgDatabase {
+        let admin = postgres_admin_url();
+        let mut conn = sqlx::postgres::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL must be reachable at {admin} for the postgres tests: {e}"));
+        let name = format!("jt_test_{}", uuid::Uuid::new_v4().simple());
+        conn.execute(AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create test database");
+        let _ = conn.close().await;
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+        PgDatabase { url: format!("{base}/{name}"), name }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Best effort, on its own runtime: Drop cannot await and the test's runtime may be unwinding.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async {
+                let mut conn = sqlx::postgres::PgConnection::connect(&postgres_admin_url()).await.ok()?;
+                conn.execute(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await.ok()?;
+                conn.close().await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub backend: Backend,
+    pub data_dir: tempfile::TempDir,
+    config: Config,
+    running: Option<Running>,
+    _pg: Option<PgDatabase>,
+}
+
+/// A server with the demo data and the dev SMS outbox (tests read codes from it).
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, true).await
+}
+
+pub async fn spawn_app_with(backend: Backend, demo: bool) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let pg = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(PgDatabase::create().await),
+    };
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.path().to_owned(),
+        database_url: pg.as_ref().map(|pg| Secret::new(pg.url.clone())),
+        demo,
+    };
+    let clock = Arc::new(ManualClock::new());
+    let running = jingtong_server::start_with_clock(config.clone(), clock.clone()).await.expect("server starts");
+    TestApp {
+        url: running.url(),
+        client: reqwest::Client::new(),
+        clock,
+        backend,
+        data_dir,
+        config,
+        running: Some(running),
+        _pg: pg,
+    }
+}
+
+impl TestApp {
+    /// Stops the server and starts it again on the same data.
+    pub async fn restart(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+        let running = jingtong_server::start_with_clock(self.config.clone(), self.clock.clone()).await.expect("restart");
+        self.url = running.url();
+        self.running = Some(running);
+    }
+
+    pub fn advance(&self, seconds: u64) {
+        self.clock.advance(Duration::from_secs(seconds));
+    }
+
+    pub fn sqlite_path(&self) -> std::path::PathBuf {
+        self.data_dir.path().join("jingtong.sqlite3")
+    }
+
+    /// A second connection to the server's database, to look at what it stored.
+    pub async fn db(&self) -> AnyPool {
+        let url = match &self.config.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => jingtong_server::db::sqlite_url(self.data_dir.path()),
+        };
+        jingtong_server::db::connect(&url).await.expect("connect to the test database").pool
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(format!("{}{path}", self.url)).send().await.expect("request")
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.client.post(format!("{}{path}", self.url)).json(&body).send().await.expect("request")
+    }
+
+    pub async fn send_code(&self, phone: &str) -> Response {
+        self.post("/api/v1/auth/sms-codes", json!({ "phone": phone })).await
+    }
+
+    pub async fn sign_in_with(&self, phone: &str, code: &str) -> Response {
+        self.post("/api/v1/auth/sessions", json!({ "phone": phone, "code": code })).await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post("/api/v1/auth/refresh", json!({ "refresh_token": refresh_token })).await
+    }
+
+    pub async fn outbox(&self, phone: &str) -> Vec<Value> {
+        let res = self.get(&format!("/api/v1/dev/sms-outbox?phone={phone}")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.expect("outbox json")
+    }
+
+    /// The newest code the local gateway "sent" to the number.
+    pub async fn latest_code(&self, phone: &str) -> String {
+        let outbox = self.outbox(phone).await;
+        outbox.first().expect("a message in the outbox")["code"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends a code, reads it from the outbox and signs in; returns the token pair.
+    pub async fn sign_in(&self, phone: &str) -> Value {
+        assert_eq!(self.send_code(phone).await.status(), StatusCode::ACCEPTED);
+        let code = self.latest_code(phone).await;
+        let res = self.sign_in_with(phone, &code).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    pub async fn me(&self, access_token: &str) -> Response {
+        self.client
+            .get(format!("{}/api/v1/me", self.url))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// Asserts a problem+json response with `code` and `status`, and returns its body.
+pub async fn expect_problem(res: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(res.status(), status, "status");
+    let content_type = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let body: Value = res.json().await.expect("problem json");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["type"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
+    body
+}
+
+pub fn file_contains(path: &Path, needle: &[u8]) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+}

@@ -1,0 +1,11 @@
+//! API tests: each runs against a fresh SQLite file and a fresh PostgreSQL database
+//! (postgres://postgres@127.0.0.1:5432, override with TEST_POSTGRES_URL). No PostgreSQL, failed tests.
+
+#[macro_use]
+mod helpers;
+
+mod auth;
+mod demo;
+mod health;
+mod openapi;
+mod storage;
