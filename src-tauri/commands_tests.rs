@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use jingtong_api::{ErrorCode, Lang};
-use jingtong_core::{Core, CoreConfig, KeychainBackend};
+use jingtong_core::{Core, CoreConfig, Keychain, KeychainBackend, DATA_KEY_ENTRY};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
@@ -14,12 +14,16 @@ use tauri::{Manager, WebviewWindow, WebviewWindowBuilder};
 /// A port nothing listens on, so network commands answer `offline` without a server.
 const CLOSED: &str = "http://127.0.0.1:9";
 
+fn service(dir: &Path) -> String {
+    format!("jingtong-test-{}-{}", std::process::id(), dir.display())
+}
+
 fn app(dir: &Path) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
     let app = crate::with_commands(mock_builder()).build(mock_context(noop_assets())).expect("mock app");
     let config = CoreConfig {
         data_dir: dir.to_path_buf(),
         server_url: CLOSED.into(),
-        keyring_service: format!("jingtong-test-{}-{}", std::process::id(), dir.display()),
+        keyring_service: service(dir),
         keychain: KeychainBackend::Auto,
     };
     let core = tauri::async_runtime::block_on(Core::open(config)).expect("core opens");
@@ -110,4 +114,6 @@ fn draft_round_trip_over_ipc() {
     assert_eq!(invoke(&window, "draft_load", json!({"item": "sign-in"})), Ok(payload));
     assert_eq!(invoke(&window, "draft_discard", json!({"item": "sign-in"})), Ok(Value::Null));
     assert_eq!(invoke(&window, "draft_load", json!({"item": "sign-in"})), Ok(Value::Null));
+    let keychain = Keychain::new(KeychainBackend::Auto, &service(dir.path()));
+    tauri::async_runtime::block_on(keychain.delete(DATA_KEY_ENTRY)).unwrap();
 }

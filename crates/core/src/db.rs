@@ -5,7 +5,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tracing::error;
 
-pub(crate) const FILE_NAME: &str = "jingtong.db";
+pub const FILE_NAME: &str = "jingtong.db";
 
 /// Opens (creating and migrating) the local database in `dir`.
 pub(crate) async fn open(dir: &Path) -> Result<SqlitePool, ErrorCode> {

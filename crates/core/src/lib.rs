@@ -15,6 +15,7 @@ mod session;
 mod tokens;
 mod vault;
 
+pub use db::FILE_NAME as DB_FILE;
 pub use error::AppError;
 pub use facade::{AppInfo, Core, CoreConfig, DEFAULT_SERVER_URL};
 pub use keychain::{Keychain, KeychainBackend};
@@ -22,3 +23,4 @@ pub use outbox::{FlushReport, OutboxEntry, OutboxState};
 pub use sensitive::Sensitive;
 pub use session::SessionInfo;
 pub use tokens::SESSION_ENTRY;
+pub use vault::DATA_KEY_ENTRY;

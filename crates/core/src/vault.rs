@@ -12,7 +12,7 @@ use tracing::info;
 use crate::{Keychain, Sensitive};
 
 /// Keychain entry (account name) of the local data key.
-pub(crate) const DATA_KEY_ENTRY: &str = "data-key";
+pub const DATA_KEY_ENTRY: &str = "data-key";
 pub(crate) const NONCE_LEN: usize = 12;
 
 pub(crate) struct Vault {

@@ -30,7 +30,8 @@ async fn main() -> ExitCode {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let args = Args::parse();
-    let config = Config { listen: args.listen, data_dir: args.data_dir, database_url: args.database_url, demo: args.demo };
+    let config =
+        Config { listen: args.listen, data_dir: args.data_dir, database_url: args.database_url, demo: args.demo };
     let running = match jingtong_server::start(config).await {
         Ok(running) => running,
         Err(e) => {

@@ -20,20 +20,22 @@ pub const TAGS: [&str; 7] = ["auth", "identity", "applications", "vehicle-moves"
         (name = "staff", description = "Staff work and operations, including health"),
     ),
     components(schemas(Problem, FieldError, ErrorCode)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAndLicence),
 )]
 pub struct ApiDoc;
 
-struct BearerAuth;
+struct BearerAndLicence;
 
-impl Modify for BearerAuth {
+impl Modify for BearerAndLicence {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         // utoipa fills an empty licence from Cargo.toml; OpenAPI requires a name when present.
         openapi.info.license = None;
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("Access token")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("Access token")).build(),
+            ),
         );
     }
 }

@@ -7,6 +7,7 @@ use axum::routing::get;
 use axum::{middleware, Json, Router};
 use jingtong_api::auth::Health;
 use jingtong_api::{ErrorCode, Problem};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -37,6 +38,8 @@ pub fn router(state: AppState, demo: bool) -> Router {
         .route("/api/v1/openapi.json", get(move || async move { ([(CONTENT_TYPE, "application/json")], spec) }))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        // A panicking handler answers 500, which `localize` turns into an `internal` problem.
+        .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(error::localize))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // Path only: query strings can carry personal data (the dev outbox takes a phone).

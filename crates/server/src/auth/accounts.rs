@@ -19,6 +19,7 @@ pub async fn find_or_create(state: &AppState, phone: &Phone, phone_hash: &str) -
     .bind(state.now_ms())
     .execute(&state.db.pool)
     .await?;
-    let row = sqlx::query("SELECT id FROM users WHERE phone_hash = $1").bind(phone_hash).fetch_one(&state.db.pool).await?;
+    let row =
+        sqlx::query("SELECT id FROM users WHERE phone_hash = $1").bind(phone_hash).fetch_one(&state.db.pool).await?;
     row.try_get("id")
 }

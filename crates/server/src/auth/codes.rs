@@ -1,9 +1,7 @@
 //! SMS codes: sending (with per-number and per-client limits) and checking (with the wrong-try lock).
 //! Codes are stored only as keyed hashes; a 6-digit code under a plain hash would be read back in a second.
 
-use jingtong_api::auth::rules::{
-    CODE_LENGTH, CODE_TTL_SECONDS, LOCK_SECONDS, MAX_WRONG_TRIES, RESEND_AFTER_SECONDS,
-};
+use jingtong_api::auth::rules::{CODE_LENGTH, CODE_TTL_SECONDS, LOCK_SECONDS, MAX_WRONG_TRIES, RESEND_AFTER_SECONDS};
 use jingtong_api::auth::SmsCodeSent;
 use jingtong_api::Phone;
 use rand::Rng;
@@ -33,7 +31,12 @@ async fn locked_for(state: &AppState, phone_hash: &str, now: i64) -> Result<Opti
     Ok(until.and_then(|(u,)| u).filter(|u| *u > now).map(|u| ((u - now) as u64).div_ceil(1000)))
 }
 
-pub async fn send(state: &AppState, phone: &Phone, phone_hash: &str, ip: Option<String>) -> Result<SmsCodeSent, AuthError> {
+pub async fn send(
+    state: &AppState,
+    phone: &Phone,
+    phone_hash: &str,
+    ip: Option<String>,
+) -> Result<SmsCodeSent, AuthError> {
     let now = state.now_ms();
     if let Some(retry_after) = locked_for(state, phone_hash, now).await? {
         return Err(AuthError::Locked { retry_after });
@@ -66,8 +69,13 @@ pub async fn send(state: &AppState, phone: &Phone, phone_hash: &str, ip: Option<
     .await?;
     let message = SmsMessage { phone: phone.clone(), text: code_text(&code, CODE_TTL_SECONDS / 60), code };
     state.sms.send(&message).await.map_err(|e| AuthError::Internal(e.to_string()))?;
-    audit::record(&state.db, Kind::SmsSent, now, Event { phone_hash: Some(phone_hash), client_ip: ip, ..Event::default() })
-        .await?;
+    audit::record(
+        &state.db,
+        Kind::SmsSent,
+        now,
+        Event { phone_hash: Some(phone_hash), client_ip: ip, ..Event::default() },
+    )
+    .await?;
     Ok(SmsCodeSent { resend_after_seconds: RESEND_AFTER_SECONDS, expires_in_seconds: CODE_TTL_SECONDS })
 }
 
@@ -75,6 +83,7 @@ pub async fn send(state: &AppState, phone: &Phone, phone_hash: &str, ip: Option<
 pub async fn verify(state: &AppState, phone_hash: &str, code: &str, ip: Option<String>) -> Result<(), AuthError> {
     let now = state.now_ms();
     if let Some(retry_after) = locked_for(state, phone_hash, now).await? {
+        failed(state, phone_hash, now, ip).await?;
         return Err(AuthError::Locked { retry_after });
     }
     let latest: Option<(String, String, i64, Option<i64>)> = sqlx::query_as(
@@ -90,7 +99,9 @@ pub async fn verify(state: &AppState, phone_hash: &str, code: &str, ip: Option<S
             failed(state, phone_hash, now, ip).await?;
             Err(AuthError::CodeExpired)
         }
-        Some((id, stored, _, None)) if well_formed && constant_time_eq(&code_hash(state, phone_hash, code), &stored) => {
+        Some((id, stored, _, None))
+            if well_formed && constant_time_eq(&code_hash(state, phone_hash, code), &stored) =>
+        {
             // Claim the code; of two sign-ins racing with one code, only one wins.
             let claimed = sqlx::query("UPDATE sms_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
                 .bind(now)
@@ -112,8 +123,13 @@ pub async fn verify(state: &AppState, phone_hash: &str, code: &str, ip: Option<S
 }
 
 async fn failed(state: &AppState, phone_hash: &str, now: i64, ip: Option<String>) -> Result<(), sqlx::Error> {
-    audit::record(&state.db, Kind::SignInFailed, now, Event { phone_hash: Some(phone_hash), client_ip: ip, ..Event::default() })
-        .await
+    audit::record(
+        &state.db,
+        Kind::SignInFailed,
+        now,
+        Event { phone_hash: Some(phone_hash), client_ip: ip, ..Event::default() },
+    )
+    .await
 }
 
 /// Counts a wrong code; the fifth in a row locks the number and voids its outstanding code.
@@ -147,8 +163,13 @@ async fn wrong_try(state: &AppState, phone_hash: &str, now: i64, ip: Option<Stri
         .await?;
     if locked > 0 {
         tracing::warn!("number locked after {MAX_WRONG_TRIES} wrong codes");
-        audit::record(&state.db, Kind::PhoneLocked, now, Event { phone_hash: Some(phone_hash), client_ip: ip, ..Event::default() })
-            .await?;
+        audit::record(
+            &state.db,
+            Kind::PhoneLocked,
+            now,
+            Event { phone_hash: Some(phone_hash), client_ip: ip, ..Event::default() },
+        )
+        .await?;
     }
     Ok(AuthError::Locked { retry_after: u64::from(LOCK_SECONDS) })
 }

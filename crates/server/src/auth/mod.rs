@@ -39,11 +39,13 @@ impl From<sqlx::Error> for AuthError {
 impl From<AuthError> for ApiProblem {
     fn from(e: AuthError) -> ApiProblem {
         match e {
-            AuthError::PhoneInvalid => {
-                ApiProblem::new(ErrorCode::PhoneInvalid).field("phone", ErrorCode::PhoneInvalid)
+            AuthError::PhoneInvalid => ApiProblem::new(ErrorCode::PhoneInvalid).field("phone", ErrorCode::PhoneInvalid),
+            AuthError::CodeInvalid => {
+                ApiProblem::new(ErrorCode::SmsCodeInvalid).field("code", ErrorCode::SmsCodeInvalid)
             }
-            AuthError::CodeInvalid => ApiProblem::new(ErrorCode::SmsCodeInvalid).field("code", ErrorCode::SmsCodeInvalid),
-            AuthError::CodeExpired => ApiProblem::new(ErrorCode::SmsCodeExpired).field("code", ErrorCode::SmsCodeExpired),
+            AuthError::CodeExpired => {
+                ApiProblem::new(ErrorCode::SmsCodeExpired).field("code", ErrorCode::SmsCodeExpired)
+            }
             AuthError::Locked { retry_after } => ApiProblem::new(ErrorCode::PhoneLocked).retry_after(retry_after),
             AuthError::RateLimited { retry_after } => ApiProblem::new(ErrorCode::RateLimited).retry_after(retry_after),
             AuthError::Unauthorized => ApiProblem::new(ErrorCode::Unauthorized),

@@ -21,16 +21,24 @@ fn new_token() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }
 
-async fn insert_token(conn: &mut AnyConnection, session_id: &str, kind: &str, now: i64, ttl_s: u32) -> Result<String, sqlx::Error> {
+async fn insert_token(
+    conn: &mut AnyConnection,
+    session_id: &str,
+    kind: &str,
+    now: i64,
+    ttl_s: u32,
+) -> Result<String, sqlx::Error> {
     let token = new_token();
-    sqlx::query("INSERT INTO tokens (token_hash, session_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(sha256_hex(&token))
-        .bind(session_id)
-        .bind(kind)
-        .bind(now)
-        .bind(now + i64::from(ttl_s) * 1000)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO tokens (token_hash, session_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(sha256_hex(&token))
+    .bind(session_id)
+    .bind(kind)
+    .bind(now)
+    .bind(now + i64::from(ttl_s) * 1000)
+    .execute(conn)
+    .await?;
     Ok(token)
 }
 
@@ -60,17 +68,31 @@ pub async fn start_session(state: &AppState, user_id: &str) -> Result<TokenPair,
 }
 
 pub enum Refreshed {
-    Rotated { pair: TokenPair, user_id: String },
+    Rotated {
+        pair: TokenPair,
+        user_id: String,
+    },
     /// Unknown, expired, or its session is gone.
     Invalid,
     /// An already-replaced token came back: the session is now revoked.
-    Reused { user_id: String },
+    Reused {
+        user_id: String,
+    },
+}
+
+#[derive(sqlx::FromRow)]
+struct RefreshRow {
+    session_id: String,
+    user_id: String,
+    expires_at: i64,
+    used_at: Option<i64>,
+    revoked_at: Option<i64>,
 }
 
 pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Refreshed, sqlx::Error> {
     let now = state.now_ms();
     let hash = sha256_hex(refresh_token);
-    let row: Option<(String, String, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+    let row: Option<RefreshRow> = sqlx::query_as(
         "SELECT t.session_id, s.user_id, t.expires_at, t.used_at, s.revoked_at
          FROM tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1 AND t.kind = $2",
     )
@@ -78,7 +100,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Refreshed,
     .bind(REFRESH)
     .fetch_optional(&state.db.pool)
     .await?;
-    let Some((session_id, user_id, expires_at, used_at, revoked_at)) = row else {
+    let Some(RefreshRow { session_id, user_id, expires_at, used_at, revoked_at }) = row else {
         return Ok(Refreshed::Invalid);
     };
     if revoked_at.is_some() {

@@ -113,7 +113,7 @@ api_test!(
         let code = app.latest_code(PHONE).await;
         let wrong = if code == "000000" { "111111" } else { "000000" };
         for _ in 0..4 {
-            expect_problem(app.sign_in_with(PHONE, wrong).await, StatusCode::LOCKED.into(), "sms_code_invalid")
+            expect_problem(app.sign_in_with(PHONE, wrong).await, StatusCode::BAD_REQUEST, "sms_code_invalid")
                 .await;
         }
         let body = expect_problem(app.sign_in_with(PHONE, wrong).await, StatusCode::LOCKED, "phone_locked").await;

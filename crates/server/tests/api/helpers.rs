@@ -39,7 +39,7 @@ pub enum Backend {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("JINGTONG_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// A fresh database `jt_test_<uuid>`, dropped when the value goes (also when the test panics).
@@ -54,7 +54,7 @@ impl PgDatabase {
         let mut conn = sqlx::postgres::PgConnection::connect(&admin)
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL must be reachable at {admin} for the postgres tests: {e}"));
-        let name = format!("jt_test_{}", uuid::Uuid::new_v4().simple());
+        let name = format!("jt_test_{}", uuid::Uuid::now_v7().simple());
         conn.execute(AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create test database");
         let _ = conn.close().await;
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
@@ -82,7 +82,6 @@ pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
-    pub backend: Backend,
     pub data_dir: tempfile::TempDir,
     config: Config,
     running: Option<Running>,
@@ -112,7 +111,6 @@ pub async fn spawn_app_with(backend: Backend, demo: bool) -> TestApp {
         url: running.url(),
         client: reqwest::Client::new(),
         clock,
-        backend,
         data_dir,
         config,
         running: Some(running),
@@ -126,7 +124,8 @@ impl TestApp {
         if let Some(running) = self.running.take() {
             running.shutdown().await;
         }
-        let running = jingtong_server::start_with_clock(self.config.clone(), self.clock.clone()).await.expect("restart");
+        let running =
+            jingtong_server::start_with_clock(self.config.clone(), self.clock.clone()).await.expect("restart");
         self.url = running.url();
         self.running = Some(running);
     }
@@ -190,12 +189,7 @@ impl TestApp {
     }
 
     pub async fn me(&self, access_token: &str) -> Response {
-        self.client
-            .get(format!("{}/api/v1/me", self.url))
-            .bearer_auth(access_token)
-            .send()
-            .await
-            .expect("request")
+        self.client.get(format!("{}/api/v1/me", self.url)).bearer_auth(access_token).send().await.expect("request")
     }
 }
 

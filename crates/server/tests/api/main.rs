@@ -1,5 +1,5 @@
 //! API tests: each runs against a fresh SQLite file and a fresh PostgreSQL database
-//! (postgres://postgres@127.0.0.1:5432, override with TEST_POSTGRES_URL). No PostgreSQL, failed tests.
+//! (postgres://postgres@127.0.0.1:5432, override with JINGTONG_TEST_PG). No PostgreSQL, failed tests.
 
 #[macro_use]
 mod helpers;

@@ -1,0 +1,10 @@
+//! jingtong-core against a real jingtong-server on loopback. One test binary; modules mirror src/.
+//! Tests that need the OS keychain fail with a clear message outside `scripts/with-keychain`.
+
+mod support;
+
+mod client;
+mod drafts;
+mod facade;
+mod keychain;
+mod outbox;

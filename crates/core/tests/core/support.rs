@@ -1,0 +1,208 @@
+//! Shared test set-up: a real server per test, unique keychain services and phone numbers, a
+//! recording TCP tap, and file scans.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use jingtong_api::auth::SmsOutboxEntry;
+use jingtong_core::{AppError, Core, CoreConfig, Keychain, KeychainBackend, Sensitive, SessionInfo};
+use jingtong_core::{DATA_KEY_ENTRY, SESSION_ENTRY};
+use rand::Rng;
+use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+pub struct Server {
+    pub url: String,
+    running: Option<jingtong_server::Running>,
+    _dir: TempDir,
+}
+
+impl Server {
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+}
+
+/// A demo-mode server on a free loopback port with its own SQLite file.
+pub async fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let running = jingtong_server::start(jingtong_server::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        database_url: None,
+        demo: true,
+    })
+    .await
+    .expect("server starts");
+    Server { url: running.url(), running: Some(running), _dir: dir }
+}
+
+pub fn unique_service() -> String {
+    format!("jingtong-test-{}", uuid::Uuid::now_v7())
+}
+
+/// Fictional mainland numbers; a fresh one per test avoids the 60 s resend limit.
+pub fn unique_phone() -> String {
+    format!("199{:08}", rand::rng().random_range(0..100_000_000u32))
+}
+
+pub fn config(dir: &Path, url: &str, service: &str) -> CoreConfig {
+    CoreConfig {
+        data_dir: dir.to_path_buf(),
+        server_url: url.to_owned(),
+        keyring_service: service.to_owned(),
+        keychain: KeychainBackend::Auto,
+    }
+}
+
+pub async fn open(dir: &Path, url: &str, service: &str) -> Core {
+    Core::open(config(dir, url, service)).await.expect("core opens")
+}
+
+/// The keychain the app would use, or a loud failure: these tests must not silently skip.
+pub async fn require_keychain(service: &str) -> Keychain {
+    let kc = Keychain::new(KeychainBackend::Auto, service);
+    let probe = Sensitive::new("probe".to_owned());
+    let ok = kc.set("probe", &probe).await.is_ok()
+        && kc.get("probe").await.ok().flatten() == Some(probe)
+        && kc.delete("probe").await.is_ok();
+    assert!(
+        ok,
+        "no OS keychain reachable (backend {:?}): run the tests under scripts/with-keychain",
+        kc.backend()
+    );
+    kc
+}
+
+/// Removes what a test left in the keychain.
+pub async fn forget(kc: &Keychain) {
+    let _ = kc.delete(SESSION_ENTRY).await;
+    let _ = kc.delete(DATA_KEY_ENTRY).await;
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+/// The newest code the local SMS gateway sent to `phone`.
+pub async fn sms_code(server_url: &str, phone: &str) -> String {
+    let url = format!("{server_url}/api/v1/dev/sms-outbox?phone={phone}");
+    let list: Vec<SmsOutboxEntry> = http().get(url).send().await.unwrap().json().await.unwrap();
+    list.first().expect("an SMS was sent").code.clone()
+}
+
+pub async fn sign_in(core: &Core, server_url: &str, phone: &str) -> SessionInfo {
+    core.request_sms_code(phone).await.expect("code sent");
+    let code = sms_code(server_url, phone).await;
+    core.sign_in(phone, &code).await.expect("signed in")
+}
+
+/// The stored `{access_token, refresh_token}`.
+pub async fn stored_tokens(kc: &Keychain) -> Option<serde_json::Value> {
+    let raw = kc.get(SESSION_ENTRY).await.expect("keychain readable")?;
+    Some(serde_json::from_str(raw.expose()).unwrap())
+}
+
+pub async fn overwrite_tokens(kc: &Keychain, tokens: &serde_json::Value) {
+    kc.set(SESSION_ENTRY, &Sensitive::new(tokens.to_string())).await.unwrap();
+}
+
+/// GET /me with a given token: the server's verdict on it.
+pub async fn me_status(server_url: &str, access: &str) -> u16 {
+    http().get(format!("{server_url}/api/v1/me")).bearer_auth(access).send().await.unwrap().status().as_u16()
+}
+
+/// An http:// URL where nothing listens.
+pub fn closed_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", l.local_addr().unwrap())
+}
+
+pub fn assert_code<T: std::fmt::Debug>(result: Result<T, AppError>, code: jingtong_api::ErrorCode) -> AppError {
+    match result {
+        Err(e) if e.code == code => e,
+        other => panic!("expected {code}, got {other:?}"),
+    }
+}
+
+/// Every file under `dir`, recursively.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+pub fn any_file_contains(dir: &Path, needle: &[u8]) -> Option<PathBuf> {
+    files(dir).into_iter().find(|f| std::fs::read(f).unwrap_or_default().windows(needle.len()).any(|w| w == needle))
+}
+
+/// A TCP pass-through to a server that records both directions, to see exactly what went over the wire.
+pub struct Tap {
+    pub url: String,
+    up: Arc<Mutex<Vec<u8>>>,
+    down: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Tap {
+    pub async fn start(upstream_url: &str) -> Tap {
+        let upstream: SocketAddr = upstream_url.trim_start_matches("http://").parse().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (up, down) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+        let (u, d) = (up.clone(), down.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let server = TcpStream::connect(upstream).await.unwrap();
+                let (cr, cw) = client.into_split();
+                let (sr, sw) = server.into_split();
+                tokio::spawn(pump(cr, sw, u.clone()));
+                tokio::spawn(pump(sr, cw, d.clone()));
+            }
+        });
+        Tap { url, up, down }
+    }
+
+    /// Bytes the client sent.
+    pub fn sent(&self) -> String {
+        String::from_utf8_lossy(&self.up.lock().unwrap()).into_owned()
+    }
+
+    /// Bytes the server answered.
+    pub fn received(&self) -> String {
+        String::from_utf8_lossy(&self.down.lock().unwrap()).into_owned()
+    }
+}
+
+async fn pump(mut from: impl AsyncReadExt + Unpin, mut to: impl AsyncWriteExt + Unpin, log: Arc<Mutex<Vec<u8>>>) {
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = from.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        log.lock().unwrap().extend_from_slice(&buf[..n]);
+        if to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
+}
+
+/// Every string value of `"field":"…"` in raw JSON traffic.
+pub fn json_strings(traffic: &str, field: &str) -> Vec<String> {
+    let marker = format!("\"{field}\":\"");
+    traffic
+        .match_indices(&marker)
+        .filter_map(|(i, _)| traffic[i + marker.len()..].split('"').next().map(str::to_owned))
+        .collect()
+}

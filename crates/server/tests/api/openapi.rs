@@ -1,0 +1,51 @@
+use std::collections::HashSet;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+const TAGS: [&str; 7] = ["auth", "identity", "applications", "vehicle-moves", "payments", "cases", "staff"];
+
+api_test!(
+    async fn openapi_is_3_1_and_every_operation_has_an_id_and_one_tag(backend) {
+        let app = spawn_app(backend).await;
+        let res = app.get("/api/v1/openapi.json").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let spec: Value = res.json().await.unwrap();
+        assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"), "{}", spec["openapi"]);
+
+        let declared: Vec<&str> = spec["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        assert_eq!(declared, TAGS);
+
+        let mut ids = HashSet::new();
+        let mut count = 0;
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if !["get", "put", "post", "delete", "patch", "head", "options", "trace"].contains(&method.as_str()) {
+                    continue;
+                }
+                count += 1;
+                let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+                assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
+                let tags = op["tags"].as_array().unwrap_or_else(|| panic!("{method} {path} has no tags"));
+                assert_eq!(tags.len(), 1, "{method} {path}");
+                assert!(TAGS.contains(&tags[0].as_str().unwrap()), "{method} {path}: {}", tags[0]);
+            }
+        }
+        for path in [
+            "/api/v1/auth/sms-codes",
+            "/api/v1/auth/sessions",
+            "/api/v1/auth/refresh",
+            "/api/v1/auth/sessions/current",
+            "/api/v1/me",
+            "/api/v1/health",
+            "/api/v1/dev/sms-outbox",
+        ] {
+            assert!(spec["paths"].get(path).is_some(), "{path} missing");
+        }
+        assert_eq!(count, 7);
+        assert!(spec["components"]["schemas"].get("Problem").is_some());
+        assert!(spec["components"]["securitySchemes"].get("bearer").is_some());
+    }
+);
