@@ -17,12 +17,8 @@ async fn demo_server(dir: &std::path::Path) -> jingtong_server::Running {
 }
 
 async fn newest_code(server: &str, phone: &str) -> String {
-    let list: serde_json::Value = reqwest::get(format!("{server}/api/v1/dev/sms-outbox?phone={phone}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value =
+        reqwest::get(format!("{server}/api/v1/dev/sms-outbox?phone={phone}")).await.unwrap().json().await.unwrap();
     list[0]["code"].as_str().expect("a code in the outbox").to_owned()
 }
 
@@ -46,7 +42,8 @@ async fn resident_signs_in_with_the_sms_code_and_reaches_home() {
     app.click(r#"[data-testid="face-prompt"] .van-dialog__cancel"#).await;
     app.wait_for_text(r#"[data-testid="greeting-phone"]"#, "199****0001").await;
     let grid = app.text(r#"[data-testid="service-grid"]"#).await;
-    for service in ["刷脸认证", "居民身份证", "临时身份证", "一键挪车", "扫码缴费", "我的进度"] {
+    for service in ["刷脸认证", "居民身份证", "临时身份证", "一键挪车", "扫码缴费", "我的进度"]
+    {
         assert!(grid.contains(service), "home grid misses {service}: {grid}");
     }
     let shot = app.screenshot("home").await;

@@ -154,7 +154,8 @@ impl Client {
         match serde_json::from_slice::<Loose>(&resp.body) {
             Ok(p) => {
                 let code = p.code.parse().unwrap_or_else(|_| by_status(resp.status));
-                let message = if p.detail.trim().is_empty() { code.message(self.lang.get()).to_owned() } else { p.detail };
+                let message =
+                    if p.detail.trim().is_empty() { code.message(self.lang.get()).to_owned() } else { p.detail };
                 AppError { code, message }
             }
             // A proxy's HTML error page in front of a down server.

@@ -28,7 +28,5 @@ pub(crate) fn storage(e: &dyn std::fmt::Display) -> ErrorCode {
 }
 
 pub(crate) fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("UTC time formats")
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).expect("UTC time formats")
 }

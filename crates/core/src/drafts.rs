@@ -28,7 +28,12 @@ fn aad(item: &str) -> Vec<u8> {
 }
 
 #[instrument(skip(db, vault, payload))]
-pub(crate) async fn save(db: &SqlitePool, vault: &Vault, item: &str, payload: &serde_json::Value) -> Result<(), ErrorCode> {
+pub(crate) async fn save(
+    db: &SqlitePool,
+    vault: &Vault,
+    item: &str,
+    payload: &serde_json::Value,
+) -> Result<(), ErrorCode> {
     check_item(item)?;
     let plain = serde_json::to_vec(payload).map_err(|_| ErrorCode::InvalidRequest)?;
     if plain.len() > MAX_PAYLOAD {
@@ -59,10 +64,8 @@ pub(crate) async fn load(db: &SqlitePool, vault: &Vault, item: &str) -> Result<O
         .await
         .map_err(|e| storage(&e))?;
     let Some((nonce, ciphertext)) = row else { return Ok(None) };
-    let value = vault
-        .open(&aad(item), &nonce, &ciphertext)
-        .await?
-        .and_then(|plain| serde_json::from_slice(&plain).ok());
+    let value =
+        vault.open(&aad(item), &nonce, &ciphertext).await?.and_then(|plain| serde_json::from_slice(&plain).ok());
     match value {
         Some(v) => Ok(Some(v)),
         None => {

@@ -74,8 +74,8 @@ impl Core {
         let db = db::open(&config.data_dir).await.map_err(|c| AppError::new(c, Lang::ZhCn))?;
         let keychain = Keychain::new(config.keychain, &config.keyring_service);
         info!(backend = ?keychain.backend(), %server_url, "core opened");
-        let client =
-            Client::new(&server_url, lang.clone(), TokenStore::new(keychain.clone())).map_err(|c| AppError::new(c, Lang::ZhCn))?;
+        let client = Client::new(&server_url, lang.clone(), TokenStore::new(keychain.clone()))
+            .map_err(|c| AppError::new(c, Lang::ZhCn))?;
         Ok(Core { db, lang, client, vault: Vault::new(keychain), server_url, flush_lock: Mutex::new(()) })
     }
 
@@ -115,7 +115,8 @@ impl Core {
         }
         info!(phone = %phone.masked(), "signing in");
         let body = SessionRequest { phone: phone.as_str().to_owned(), code: code.to_owned() };
-        let pair: TokenPair = self.client.json(&Request::new(Method::POST, "/api/v1/auth/sessions").json(&body)).await?;
+        let pair: TokenPair =
+            self.client.json(&Request::new(Method::POST, "/api/v1/auth/sessions").json(&body)).await?;
         if let Err(c) = self.client.tokens.save(&pair.access_token, &pair.refresh_token).await {
             // Tokens we cannot keep must not stay valid on the server either.
             let access = Sensitive::new(pair.access_token);
@@ -159,7 +160,9 @@ impl Core {
         if tokens.is_some() {
             match self.client.empty(&Request::new(Method::DELETE, REVOKE).authed()).await {
                 Ok(()) => info!("session revoked"),
-                Err(e) if e.code == ErrorCode::Offline => warn!("offline: revocation not confirmed; signed out locally"),
+                Err(e) if e.code == ErrorCode::Offline => {
+                    warn!("offline: revocation not confirmed; signed out locally")
+                }
                 Err(e) => warn!(code = %e.code, "server did not confirm revocation; signed out locally"),
             }
         }

@@ -6,7 +6,7 @@ use tracing::warn;
 
 use crate::Sensitive;
 
-/// Which OS store to use. `Auto` is what the app uses; tests pick explicitly when they must.
+/// Which OS store to use. The app and the tests use `Auto`; the others pin a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum KeychainBackend {
     /// Linux: the Secret Service when a D-Bus session exists (`DBUS_SESSION_BUS_ADDRESS`),

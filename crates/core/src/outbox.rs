@@ -49,7 +49,16 @@ const COLUMNS: &str = "id, idempotency_key, method, path, body, created_at, atte
 
 fn entry(r: Row) -> OutboxEntry {
     let state = if r.8 == "failed" { OutboxState::Failed } else { OutboxState::Pending };
-    OutboxEntry { id: r.0, idempotency_key: r.1, method: r.2, path: r.3, created_at: r.5, attempts: r.6, last_error: r.7, state }
+    OutboxEntry {
+        id: r.0,
+        idempotency_key: r.1,
+        method: r.2,
+        path: r.3,
+        created_at: r.5,
+        attempts: r.6,
+        last_error: r.7,
+        state,
+    }
 }
 
 #[instrument(skip(db, vault, body))]
@@ -131,11 +140,12 @@ fn verdict(status: StatusCode, code: ErrorCode) -> Verdict {
 /// Sends every pending entry once, oldest first, each with its Idempotency-Key. Stops at the first `offline`.
 #[instrument(skip_all)]
 pub(crate) async fn flush(db: &SqlitePool, vault: &Vault, client: &Client) -> Result<FlushReport, ErrorCode> {
-    let rows: Vec<Row> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY id")))
-            .fetch_all(db)
-            .await
-            .map_err(|e| storage(&e))?;
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY id"
+    )))
+    .fetch_all(db)
+    .await
+    .map_err(|e| storage(&e))?;
     // Without a session the request goes out bare; the server's 401 keeps it waiting.
     let signed_in = client.tokens.load().await?.is_some();
     let mut report = FlushReport::default();

@@ -33,10 +33,9 @@ impl TokenStore {
     pub async fn load(&self) -> Result<Option<Tokens>, ErrorCode> {
         let Some(raw) = self.keychain.get(SESSION_ENTRY).await? else { return Ok(None) };
         // An entry we cannot read is as good as none: the resident signs in again.
-        Ok(serde_json::from_str::<Stored>(raw.expose()).ok().map(|s| Tokens {
-            access: Sensitive::new(s.access_token),
-            refresh: Sensitive::new(s.refresh_token),
-        }))
+        Ok(serde_json::from_str::<Stored>(raw.expose())
+            .ok()
+            .map(|s| Tokens { access: Sensitive::new(s.access_token), refresh: Sensitive::new(s.refresh_token) }))
     }
 
     pub async fn save(&self, access: &str, refresh: &str) -> Result<Tokens, ErrorCode> {

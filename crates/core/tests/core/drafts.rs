@@ -59,7 +59,11 @@ async fn a_replaced_key_makes_old_drafts_corrupt() {
     let kc = support::require_keychain(&service).await;
     let dir = tempfile::tempdir().unwrap();
     let url = support::closed_url();
-    support::open(dir.path(), &url, &service).await.draft_save("sign-in", &json!({"phone": "19900001234"})).await.unwrap();
+    support::open(dir.path(), &url, &service)
+        .await
+        .draft_save("sign-in", &json!({"phone": "19900001234"}))
+        .await
+        .unwrap();
     kc.set(DATA_KEY_ENTRY, &Sensitive::new("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into())).await.unwrap();
 
     let core = support::open(dir.path(), &url, &service).await;

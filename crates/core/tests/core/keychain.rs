@@ -58,10 +58,8 @@ async fn no_keychain_means_a_clear_error_and_no_token_on_disk() {
 
     // The server did issue a pair (the failure came after sign-in) …
     let received = tap.received();
-    let tokens: Vec<String> = ["access_token", "refresh_token"]
-        .iter()
-        .flat_map(|f| support::json_strings(&received, f))
-        .collect();
+    let tokens: Vec<String> =
+        ["access_token", "refresh_token"].iter().flat_map(|f| support::json_strings(&received, f)).collect();
     assert_eq!(tokens.len(), 2, "one token pair went over the wire");
     // … none of it is on disk …
     assert!(support::files(dir.path()).iter().any(|f| f.ends_with(jingtong_core::DB_FILE)));
@@ -101,6 +99,9 @@ async fn no_keychain_child() {
 
     assert_eq!(core.current_session().await.unwrap(), None);
     assert_code(core.draft_save("sign-in", &serde_json::json!({"phone": phone})).await, ErrorCode::KeychainUnavailable);
-    assert_code(core.outbox_enqueue("POST", "/api/v1/x", Some(&serde_json::json!({}))).await, ErrorCode::KeychainUnavailable);
+    assert_code(
+        core.outbox_enqueue("POST", "/api/v1/x", Some(&serde_json::json!({}))).await,
+        ErrorCode::KeychainUnavailable,
+    );
     assert_code(core.sign_out().await, ErrorCode::KeychainUnavailable);
 }

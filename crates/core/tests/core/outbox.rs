@@ -28,7 +28,13 @@ struct Recorder {
     answers: Arc<Mutex<Vec<StatusCode>>>,
 }
 
-async fn record(State(r): State<Recorder>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
+async fn record(
+    State(r): State<Recorder>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
     r.hits.lock().unwrap().push(Hit {
         method: method.to_string(),
         path: uri.path().to_owned(),
@@ -37,7 +43,11 @@ async fn record(State(r): State<Recorder>, method: Method, uri: Uri, headers: He
     });
     let status = {
         let mut a = r.answers.lock().unwrap();
-        if a.len() > 1 { a.remove(0) } else { a[0] }
+        if a.len() > 1 {
+            a.remove(0)
+        } else {
+            a[0]
+        }
     };
     let body = if status.is_success() {
         json!({"id": "0190-fake"})
@@ -108,9 +118,11 @@ async fn server_errors_retry_with_the_same_key_and_refusals_are_kept_as_failed()
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     // First entry: 503, then 201. Second entry: 422, a definite refusal.
-    let server =
-        recorder_on(listener, &[StatusCode::SERVICE_UNAVAILABLE, StatusCode::CREATED, StatusCode::UNPROCESSABLE_ENTITY])
-            .await;
+    let server = recorder_on(
+        listener,
+        &[StatusCode::SERVICE_UNAVAILABLE, StatusCode::CREATED, StatusCode::UNPROCESSABLE_ENTITY],
+    )
+    .await;
     let core = support::open(dir.path(), &url, &service).await;
     let first = core.outbox_enqueue("POST", "/api/v1/a", Some(&json!({"n": 1}))).await.unwrap();
 
@@ -133,9 +145,6 @@ async fn server_errors_retry_with_the_same_key_and_refusals_are_kept_as_failed()
     core.outbox_discard(&second.id).await.unwrap();
     assert!(core.outbox_entries().await.unwrap().is_empty());
 
-    assert_eq!(
-        core.outbox_enqueue("GET", "/api/v1/a", None).await.unwrap_err().code,
-        ErrorCode::InvalidRequest
-    );
+    assert_eq!(core.outbox_enqueue("GET", "/api/v1/a", None).await.unwrap_err().code, ErrorCode::InvalidRequest);
     support::forget(&kc).await;
 }

@@ -70,11 +70,7 @@ pub async fn require_keychain(service: &str) -> Keychain {
     let ok = kc.set("probe", &probe).await.is_ok()
         && kc.get("probe").await.ok().flatten() == Some(probe)
         && kc.delete("probe").await.is_ok();
-    assert!(
-        ok,
-        "no OS keychain reachable (backend {:?}): run the tests under scripts/with-keychain",
-        kc.backend()
-    );
+    assert!(ok, "no OS keychain reachable (backend {:?}): run the tests under scripts/with-keychain", kc.backend());
     kc
 }
 
