@@ -2,6 +2,7 @@
 //! Needs a display (scripts/test runs everything under xvfb-run) and tauri-driver on PATH
 //! (scripts/setup installs it).
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,12 +36,17 @@ impl App {
     pub async fn launch(server_url: &str, env: &[(String, String)]) -> App {
         let port = free_port();
         let native = free_port();
+        let log = std::fs::File::create(std::env::temp_dir().join(format!("tauri-driver-{port}.log"))).unwrap();
         let driver = Command::new("tauri-driver")
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
             .env("JINGTONG_SERVER_URL", server_url)
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            // A file, not our stderr: WebKitWebDriver outlives tauri-driver by a moment and would
+            // hold the test's output open (nextest then reports a leak).
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(log)
+            // Its own process group, so stopping it also stops WebKitWebDriver and the app.
+            .process_group(0)
             .spawn()
             .expect("tauri-driver must be on PATH: run scripts/setup");
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -98,21 +104,24 @@ impl App {
     }
 
     pub async fn screenshot(&self, name: &str) -> PathBuf {
+        // WebKit paints the last DOM change a frame or two later than the DOM reports it.
+        tokio::time::sleep(Duration::from_millis(800)).await;
         let png = self.client.screenshot().await.unwrap();
         let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{name}.png"));
         std::fs::write(&path, png).unwrap();
         path
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // Drop stops the process group.
     }
 }
 
 impl Drop for App {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.driver.wait();
     }
 }
