@@ -1,0 +1,167 @@
+//! YuNet pre- and post-processing, following OpenCV's `FaceDetectorYN`.
+
+use image::{DynamicImage, RgbImage};
+
+use crate::{BoundingBox, Face};
+
+/// YuNet's fixed input side (the ONNX graph is 1×3×640×640).
+pub(crate) const INPUT_SIDE: u32 = 640;
+/// Feature-map strides of the three output levels.
+pub(crate) const STRIDES: [u32; 3] = [8, 16, 32];
+/// Output names, in the order [`decode`] expects them.
+pub(crate) const OUTPUT_NAMES: [&str; 12] = [
+    "cls_8", "cls_16", "cls_32", "obj_8", "obj_16", "obj_32", "bbox_8", "bbox_16", "bbox_32", "kps_8", "kps_16",
+    "kps_32",
+];
+
+/// Lays `image` out as a 1×3×640×640 BGR tensor with values 0–255, as `FaceDetectorYN` feeds the
+/// model: at its own size, padded right and bottom with black, like OpenCV running YuNet at the
+/// image's size; images larger than 640 pixels are first scaled down to fit, keeping their aspect
+/// ratio. Small images are never scaled up: the landmarks of an upscaled face came out measurably
+/// noisier (see THRESHOLDS.md). Returns the tensor data and the scale from image to input pixels.
+pub(crate) fn letterbox(image: &DynamicImage) -> (Vec<f32>, f32) {
+    let (w, h) = (image.width(), image.height());
+    let side = INPUT_SIDE as f32;
+    let scale = (side / w as f32).min(side / h as f32).min(1.0);
+    let nw = ((w as f32 * scale).round() as u32).clamp(1, INPUT_SIDE);
+    let nh = ((h as f32 * scale).round() as u32).clamp(1, INPUT_SIDE);
+    // DynamicImage's own methods run the image crate's optimised code; generic imageops calls
+    // would be compiled into this crate, unoptimised in dev builds, and take a second per photo.
+    // Downscaling only (small images keep their size): the image crate's fast area-averaging
+    // thumbnail is antialiased and several times faster than a filtered resize of a large photo.
+    let resized = if (nw, nh) == (w, h) { None } else { Some(image.thumbnail_exact(nw, nh)) };
+    let src = resized.as_ref().unwrap_or(image);
+    let converted;
+    let rgb: &RgbImage = match src.as_rgb8() {
+        Some(rgb) => rgb,
+        None => {
+            converted = src.to_rgb8();
+            &converted
+        }
+    };
+    let plane = (INPUT_SIDE * INPUT_SIDE) as usize;
+    let mut data = vec![0f32; 3 * plane];
+    let (b, rest) = data.split_at_mut(plane);
+    let (g, r) = rest.split_at_mut(plane);
+    let row_len = nw as usize * 3;
+    for (y, row) in rgb.as_raw().chunks_exact(row_len).enumerate() {
+        let base = y * INPUT_SIDE as usize;
+        for (x, p) in row.chunks_exact(3).enumerate() {
+            r[base + x] = p[0] as f32;
+            g[base + x] = p[1] as f32;
+            b[base + x] = p[2] as f32;
+        }
+    }
+    // The effective scale per axis after rounding; YuNet boxes are mapped back with the mean.
+    let effective = (nw as f32 / w as f32 + nh as f32 / h as f32) / 2.0;
+    (data, effective)
+}
+
+/// Decodes the 12 YuNet outputs (ordered as [`OUTPUT_NAMES`]) into faces in image pixels
+/// (input pixels divided by `scale`), keeps those scoring at least `score_threshold` and applies
+/// greedy non-maximum suppression at `nms_iou`. Faces come out highest score first.
+pub(crate) fn decode(outputs: &[&[f32]; 12], scale: f32, score_threshold: f32, nms_iou: f32) -> Vec<Face> {
+    let mut faces = Vec::new();
+    for (level, &stride) in STRIDES.iter().enumerate() {
+        let cols = (INPUT_SIDE / stride) as usize;
+        let rows = cols;
+        let (cls, obj, bbox, kps) = (outputs[level], outputs[3 + level], outputs[6 + level], outputs[9 + level]);
+        let s = stride as f32;
+        for r in 0..rows {
+            for c in 0..cols {
+                let idx = r * cols + c;
+                let score = (cls[idx].clamp(0.0, 1.0) * obj[idx].clamp(0.0, 1.0)).sqrt();
+                if score < score_threshold {
+                    continue;
+                }
+                let b = &bbox[idx * 4..idx * 4 + 4];
+                let cx = (c as f32 + b[0]) * s;
+                let cy = (r as f32 + b[1]) * s;
+                let w = b[2].exp() * s;
+                let h = b[3].exp() * s;
+                let k = &kps[idx * 10..idx * 10 + 10];
+                let mut landmarks = [[0f32; 2]; 5];
+                for (n, lm) in landmarks.iter_mut().enumerate() {
+                    *lm = [(k[2 * n] + c as f32) * s / scale, (k[2 * n + 1] + r as f32) * s / scale];
+                }
+                faces.push(Face {
+                    bbox: BoundingBox {
+                        x: (cx - w / 2.0) / scale,
+                        y: (cy - h / 2.0) / scale,
+                        width: w / scale,
+                        height: h / scale,
+                    },
+                    landmarks,
+                    score,
+                });
+            }
+        }
+    }
+    nms(faces, nms_iou)
+}
+
+fn nms(mut faces: Vec<Face>, iou: f32) -> Vec<Face> {
+    faces.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept: Vec<Face> = Vec::new();
+    for f in faces {
+        if kept.iter().all(|k| k.bbox.iou(&f.bbox) <= iou) {
+            kept.push(f);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_one_cell_and_maps_back() {
+        // One confident cell at stride 32, row 2, column 3; everything else scores 0.
+        let n = |s: u32| ((INPUT_SIDE / s) * (INPUT_SIDE / s)) as usize;
+        let mut cls: Vec<Vec<f32>> = STRIDES.iter().map(|&s| vec![0.0; n(s)]).collect();
+        let mut obj = cls.clone();
+        let bbox: Vec<Vec<f32>> = STRIDES.iter().map(|&s| vec![0.0; n(s) * 4]).collect();
+        let kps: Vec<Vec<f32>> = STRIDES.iter().map(|&s| vec![0.5; n(s) * 10]).collect();
+        let idx = 2 * 20 + 3;
+        cls[2][idx] = 0.81;
+        obj[2][idx] = 1.0;
+        let outs: [&[f32]; 12] = [
+            &cls[0], &cls[1], &cls[2], &obj[0], &obj[1], &obj[2], &bbox[0], &bbox[1], &bbox[2], &kps[0], &kps[1],
+            &kps[2],
+        ];
+        let faces = decode(&outs, 0.5, 0.6, 0.3);
+        assert_eq!(faces.len(), 1);
+        let f = faces[0];
+        assert!((f.score - 0.9).abs() < 1e-6);
+        // centre (3, 2) * 32 = (96, 64), size exp(0) * 32 = 32, then / 0.5
+        assert_eq!(f.bbox, BoundingBox { x: 160.0, y: 96.0, width: 64.0, height: 64.0 });
+        assert_eq!(f.landmarks[0], [(3.5 * 32.0) / 0.5, (2.5 * 32.0) / 0.5]);
+    }
+
+    #[test]
+    fn nms_keeps_the_best_of_overlapping_boxes() {
+        let face = |x: f32, score: f32| Face {
+            bbox: BoundingBox { x, y: 0.0, width: 10.0, height: 10.0 },
+            landmarks: [[0.0; 2]; 5],
+            score,
+        };
+        let kept = nms(vec![face(0.0, 0.7), face(1.0, 0.9), face(50.0, 0.8)], 0.3);
+        assert_eq!(kept.iter().map(|f| f.score).collect::<Vec<_>>(), vec![0.9, 0.8]);
+    }
+
+    #[test]
+    fn letterbox_keeps_aspect_and_orders_bgr() {
+        let img = RgbImage::from_pixel(1280, 640, image::Rgb([10, 20, 30]));
+        let (data, scale) = letterbox(&DynamicImage::ImageRgb8(img));
+        assert_eq!(scale, 0.5);
+        let plane = (INPUT_SIDE * INPUT_SIDE) as usize;
+        assert_eq!((data[0], data[plane], data[2 * plane]), (30.0, 20.0, 10.0));
+        // Below the scaled image (320 rows) is black padding.
+        assert_eq!(data[330 * INPUT_SIDE as usize], 0.0);
+        // Small images keep their size.
+        let (data, scale) = letterbox(&DynamicImage::ImageRgb8(RgbImage::from_pixel(100, 50, image::Rgb([1, 2, 3]))));
+        assert_eq!(scale, 1.0);
+        assert_eq!((data[99], data[100]), (3.0, 0.0));
+    }
+}
