@@ -11,6 +11,7 @@ async fn demo_server(dir: &std::path::Path) -> jingtong_server::Running {
         data_dir: dir.to_path_buf(),
         database_url: None,
         demo: true,
+        ..Default::default()
     })
     .await
     .expect("server starts")

@@ -92,6 +92,57 @@ catalogue! {
     ServiceUnavailable = "service_unavailable", 503,
         "服务暂时不可用，请稍后再试。", "The service is temporarily unavailable. Please try later.",
         "The database or an upstream government system is unreachable.", "Try again in a few minutes.";
+    NameInvalid = "name_invalid", 400,
+        "请输入身份证上的姓名（2至30个字）。", "Enter your name as on your ID card (2 to 30 characters).",
+        "The name is empty, shorter than 2 or longer than 30 characters.", "Type the name exactly as printed on the resident ID card.";
+    IdentityNotFound = "identity_not_found", 404,
+        "姓名与身份证号码不匹配，请核对后重试。", "The name and ID number do not match our records. Please check them.",
+        "The population registry has no person with this name and ID number (which one is wrong is not told).", "Check both against your ID card; if they are right, visit a police service window.";
+    FaceAttemptsExhausted = "face_attempts_exhausted", 429,
+        "今日刷脸认证次数已用完，请明天再试或前往公安服务窗口办理。", "No face verification attempts left today. Try tomorrow or visit a police service window.",
+        "At most 5 face verification attempts per account per day (Asia/Shanghai).", "Wait until tomorrow (the time is shown), or verify in person at a police service window.";
+    FaceChallengeExpired = "face_challenge_expired", 410,
+        "认证已超时，请重新开始。", "The verification timed out. Please start again.",
+        "The frames arrived more than 2 minutes after the challenge was issued.", "Start a new verification and take the photos right away.";
+    FaceChallengeUsed = "face_challenge_used", 409,
+        "本次认证已提交过，请重新开始。", "This verification was already submitted. Please start again.",
+        "Each challenge can be answered once.", "Start a new verification.";
+    FaceNonceInvalid = "face_nonce_invalid", 400,
+        "认证信息不匹配，请重新开始。", "The verification data does not match. Please start again.",
+        "The nonce sent with the frames is not the challenge's nonce.", "Start a new verification; update the app if it persists.";
+    FaceFrameInvalid = "face_frame_invalid", 400,
+        "照片无法识别，请重新拍摄（支持JPEG或PNG）。", "A photo could not be read. Please take it again (JPEG or PNG).",
+        "A frame is missing, empty, not a JPEG/PNG image, or too large.", "Take the photos again with the app's camera or import JPEG/PNG photos.";
+    FaceNone = "face_none", 422,
+        "未检测到人脸，请正对镜头。", "No face was found. Please face the camera.",
+        "The detector found no face in a frame.", "Face the camera with your whole face in the frame.";
+    FaceSeveral = "face_several", 422,
+        "检测到多张人脸，请确保画面中只有您本人。", "More than one face was found. Only you may be in the picture.",
+        "A frame shows more than one face.", "Make sure nobody else (and no photo of a face) is in the picture.";
+    FaceTooSmall = "face_too_small", 422,
+        "人脸太小，请靠近镜头。", "Your face is too small. Please come closer to the camera.",
+        "The face is narrower than 80 px or than 8% of the frame's shorter side.", "Hold the phone closer so your face fills the outline.";
+    FaceTooDark = "face_too_dark", 422,
+        "光线太暗，请到明亮处重试。", "It is too dark. Please move to a brighter place.",
+        "The face region's mean brightness is too low.", "Face a window or a lamp and try again.";
+    FaceTooBright = "face_too_bright", 422,
+        "光线过强，请避免强光直射或逆光。", "Too much light. Avoid strong light on your face or behind you.",
+        "The face region is washed out.", "Move out of direct sunlight or away from a bright window behind you.";
+    FaceBlurred = "face_blurred", 422,
+        "照片模糊，请保持手机稳定。", "The photo is blurred. Please hold the phone steady.",
+        "The face region is not sharp enough.", "Hold still and keep the camera steady; clean the lens.";
+    FaceWrongPose = "face_wrong_pose", 422,
+        "未检测到要求的动作，请按提示依次完成。", "The requested movement was not seen. Please follow the prompts in order.",
+        "A frame does not show the requested action (turn, look up or down, come closer) in the requested order.", "Start again and do each movement clearly when asked.";
+    FaceReplay = "face_replay", 422,
+        "照片疑似重复或翻拍，请使用实时拍摄的照片。", "The photos look copied. Please use photos taken live.",
+        "Two frames are the same file or practically identical images.", "Take each photo live, doing the movement asked for.";
+    FaceMismatch = "face_mismatch", 422,
+        "人脸与登记照片不一致，认证未通过。", "Your face does not match the registered photo.",
+        "The face does not match the registry photo, or the frames show different people.", "Try again in good light; if it still fails, visit a police service window.";
+    FaceRegistryPhotoMissing = "face_registry_photo_missing", 422,
+        "户籍系统中暂无您的照片，无法刷脸认证，请前往公安服务窗口办理。", "The registry has no photo of you, so face verification is not possible. Please visit a police service window.",
+        "The population registry holds no photo for this person.", "Verify in person at a police service window.";
     Offline = "offline", 0,
         "网络不可用，请检查网络后重试。", "You are offline. Check your network and try again.",
         "The app cannot reach the server.", "Check Wi-Fi or mobile data; what you typed is kept.";

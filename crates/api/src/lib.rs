@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod codes;
 pub mod id_number;
+pub mod identity;
 pub mod lang;
 pub mod phone;
 pub mod plate;

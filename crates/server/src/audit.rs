@@ -1,4 +1,4 @@
-//! Append-only audit trail of sign-in events. Rows hold the keyed phone hash, never the number.
+//! Append-only audit trail of sign-in and identity events. Rows hold keyed hashes, never the number.
 
 use crate::db::Db;
 
@@ -11,6 +11,9 @@ pub enum Kind {
     Refresh,
     RefreshReuse,
     SignOut,
+    FaceChallenge,
+    FaceVerified,
+    FaceRejected,
 }
 
 impl Kind {
@@ -23,6 +26,9 @@ impl Kind {
             Kind::Refresh => "refresh",
             Kind::RefreshReuse => "refresh_reuse",
             Kind::SignOut => "sign_out",
+            Kind::FaceChallenge => "face_challenge",
+            Kind::FaceVerified => "face_verified",
+            Kind::FaceRejected => "face_rejected",
         }
     }
 }
@@ -32,11 +38,14 @@ pub struct Event<'a> {
     pub user_id: Option<&'a str>,
     pub phone_hash: Option<&'a str>,
     pub client_ip: Option<String>,
+    /// A short non-personal detail, e.g. the decision id and reason code.
+    pub detail: Option<String>,
 }
 
 pub async fn record(db: &Db, kind: Kind, at: i64, event: Event<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO audit_events (id, at, kind, user_id, phone_hash, client_ip) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO audit_events (id, at, kind, user_id, phone_hash, client_ip, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(at)
@@ -44,6 +53,7 @@ pub async fn record(db: &Db, kind: Kind, at: i64, event: Event<'_>) -> Result<()
     .bind(event.user_id.map(str::to_owned))
     .bind(event.phone_hash.map(str::to_owned))
     .bind(event.client_ip)
+    .bind(event.detail)
     .execute(&db.pool)
     .await?;
     Ok(())

@@ -13,6 +13,32 @@ pub struct Config {
     pub database_url: Option<Secret>,
     /// Loads the fictional demo data set and mounts the dev SMS outbox route.
     pub demo: bool,
+    /// Face asset folder (holding `models/` and `testdata/`); `None` means `jingtong_face::asset_dir()`.
+    pub face_dir: Option<PathBuf>,
+    /// Tests only: every face challenge asks for these actions instead of random ones.
+    /// Ignored in release builds (`debug_assertions` off), so production challenges are always random.
+    pub fixed_face_actions: Option<Vec<jingtong_face::PoseAction>>,
+}
+
+impl Default for Config {
+    /// Loopback port 8080, `./data`, SQLite, no demo, default face assets.
+    fn default() -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            demo: false,
+            face_dir: None,
+            fixed_face_actions: None,
+        }
+    }
+}
+
+impl Config {
+    /// The face asset folder in use.
+    pub fn face_dir(&self) -> PathBuf {
+        self.face_dir.clone().unwrap_or_else(jingtong_face::asset_dir)
+    }
 }
 
 /// A value that must never reach a log: `Debug` and `Display` print `***`.

@@ -1,12 +1,15 @@
 //! The fictional demo data set (`fixtures/demo.json`), loaded by `--demo`.
 //! Every row has a fixed id and is inserted with `ON CONFLICT DO NOTHING`, so loading twice adds nothing.
 
+use std::path::Path;
+
 use jingtong_api::{IdNumber, Phone, Plate};
 use serde::Deserialize;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
+use crate::blobs::BlobStore;
 use crate::crypto::Keys;
 use crate::db::Db;
 use crate::sms::PHONE;
@@ -15,6 +18,9 @@ pub const FIXTURE: &str = include_str!("../fixtures/demo.json");
 pub const NAME: &str = "name";
 pub const ID_NUMBER: &str = "id_number";
 const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
+/// Registry photos for demo residents (by position in the fixture), from the face test material
+/// (`jingtong_face::asset_dir()/testdata`, fetched by scripts/fetch-face-assets).
+pub const DEMO_PHOTOS: [(usize, &str); 2] = [(0, "franck_0000_frontal.png"), (1, "obama.jpg")];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -22,6 +28,8 @@ pub enum DemoError {
     Invalid(String),
     #[error("loading demo data failed: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("storing a demo registry photo failed: {0}")]
+    Blob(#[from] crate::blobs::BlobError),
 }
 
 #[derive(Deserialize)]
@@ -91,7 +99,8 @@ fn parse() -> Result<DemoFile, DemoError> {
     Ok(file)
 }
 
-pub async fn load(db: &Db, keys: &Keys) -> Result<(), DemoError> {
+/// Loads the fixture, then the registry photos found in `face_testdata`.
+pub async fn load(db: &Db, keys: &Keys, blobs: &dyn BlobStore, face_testdata: &Path) -> Result<(), DemoError> {
     let file = parse()?;
     let mut tx = db.pool.begin().await?;
     for r in &file.residents {
@@ -155,6 +164,41 @@ pub async fn load(db: &Db, keys: &Keys) -> Result<(), DemoError> {
     }
     tx.commit().await?;
     tracing::info!(residents = file.residents.len(), "demo data loaded");
+    load_photos(db, blobs, &file, face_testdata).await
+}
+
+/// Gives demo residents their registry photos, once: a resident who has one keeps it.
+async fn load_photos(db: &Db, blobs: &dyn BlobStore, file: &DemoFile, dir: &Path) -> Result<(), DemoError> {
+    for (index, name) in DEMO_PHOTOS {
+        let Some(r) = file.residents.get(index) else { continue };
+        let (current,): (Option<String>,) = sqlx::query_as("SELECT photo_ref FROM registry_persons WHERE id = $1")
+            .bind(&r.id)
+            .fetch_one(&db.pool)
+            .await?;
+        if current.is_some() {
+            continue;
+        }
+        let path = dir.join(name);
+        let bytes = match tokio::fs::read(&path).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e,
+                    "demo registry photo missing (run scripts/fetch-face-assets); this resident cannot verify by face");
+                continue;
+            }
+        };
+        let ext = Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("bin");
+        let key = format!("registry/{}.{ext}", r.id);
+        let sha = blobs.put(&key, &bytes).await?;
+        sqlx::query(
+            "UPDATE registry_persons SET photo_ref = $1, photo_sha256 = $2 WHERE id = $3 AND photo_ref IS NULL",
+        )
+        .bind(&key)
+        .bind(&sha)
+        .bind(&r.id)
+        .execute(&db.pool)
+        .await?;
+    }
     Ok(())
 }
 

@@ -3,20 +3,27 @@
 
 pub mod audit;
 pub mod auth;
+pub mod blobs;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod identity;
 pub mod openapi;
 pub mod ratelimit;
+pub mod registry;
 pub mod routes;
 pub mod sms;
 pub mod state;
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use jingtong_face::{FaceEngine, LocalEngine};
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -82,11 +89,17 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         None => db::sqlite_url(&config.data_dir),
     };
     let db = db::connect(&url).await?;
+    let blobs: Arc<dyn blobs::BlobStore> = Arc::new(blobs::LocalBlobStore::new(&config.data_dir));
+    let face_dir = config.face_dir();
     if config.demo {
-        demo::load(&db, &keys).await?;
+        demo::load(&db, &keys, blobs.as_ref(), &face_dir.join("testdata")).await?;
     }
     let sms = Arc::new(sms::LocalSmsGateway::new(db.clone(), keys.clone(), clock.clone()));
-    let state = state::AppState { db: db.clone(), keys, clock, sms };
+    let registry = Arc::new(registry::LocalRegistry::new(db.clone(), keys.clone(), blobs.clone()));
+    let models = face_dir.join("models");
+    let face = tokio::task::spawn_blocking(move || load_face_engine(&models)).await.unwrap_or(None);
+    let fixed_face_actions = if cfg!(debug_assertions) { config.fixed_face_actions.clone() } else { None };
+    let state = state::AppState { db: db.clone(), keys, clock, sms, blobs, registry, face, fixed_face_actions };
     let app = routes::router(state, config.demo);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -106,4 +119,27 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
     });
     tracing::info!(%addr, database = db.backend.name(), demo = config.demo, "jingtong-server listening");
     Ok(Running { addr, stop, task, db })
+}
+
+/// Loads the face engine from `models`, once per folder per process (tests start many servers).
+/// Missing or wrong models are logged here, once; identity endpoints then answer 503.
+fn load_face_engine(models: &Path) -> Option<Arc<dyn FaceEngine>> {
+    static LOADED: OnceLock<Mutex<HashMap<PathBuf, Arc<LocalEngine>>>> = OnceLock::new();
+    let cache = LOADED.get_or_init(Default::default);
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(engine) = cache.get(models) {
+        return Some(engine.clone() as Arc<dyn FaceEngine>);
+    }
+    match LocalEngine::load(models) {
+        Ok(engine) => {
+            let engine = Arc::new(engine);
+            cache.insert(models.to_owned(), engine.clone());
+            tracing::info!(models = %models.display(), "face engine loaded");
+            Some(engine as Arc<dyn FaceEngine>)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "face engine not available: identity endpoints answer service_unavailable");
+            None
+        }
+    }
 }

@@ -22,6 +22,9 @@ struct Args {
     /// `postgres://…` uses PostgreSQL instead of DATA_DIR/jingtong.sqlite3.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<Secret>,
+    /// Face assets (models/ and testdata/); default $JINGTONG_FACE_DIR or ~/.cache/jingtong/face.
+    #[arg(long)]
+    face_dir: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -30,8 +33,14 @@ async fn main() -> ExitCode {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let args = Args::parse();
-    let config =
-        Config { listen: args.listen, data_dir: args.data_dir, database_url: args.database_url, demo: args.demo };
+    let config = Config {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        demo: args.demo,
+        face_dir: args.face_dir,
+        ..Config::default()
+    };
     let running = match jingtong_server::start(config).await {
         Ok(running) => running,
         Err(e) => {

@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 
 use crate::auth::handlers as auth;
 use crate::error::{self, ApiProblem};
+use crate::identity;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 
@@ -28,7 +29,14 @@ pub fn router(state: AppState, demo: bool) -> Router {
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::delete_current_session))
         .routes(routes!(auth::me))
-        .routes(routes!(health));
+        .routes(routes!(health))
+        .routes(routes!(identity::create_challenge))
+        .merge(
+            // Frames are uploaded here: a larger limit on this one route.
+            OpenApiRouter::new()
+                .routes(routes!(identity::submit_frames))
+                .layer(DefaultBodyLimit::max(jingtong_api::identity::rules::FRAMES_BODY_LIMIT)),
+        );
     if demo {
         api = api.routes(routes!(auth::sms_outbox));
     }

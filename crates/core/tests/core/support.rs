@@ -35,6 +35,7 @@ pub async fn server() -> Server {
         data_dir: dir.path().to_path_buf(),
         database_url: None,
         demo: true,
+        ..Default::default()
     })
     .await
     .expect("server starts");

@@ -70,7 +70,7 @@ pub async fn create_session(
     codes::verify(&state, &phone_hash, body.code.trim(), ip.clone()).await?;
     let user_id = accounts::find_or_create(&state, &phone, &phone_hash).await?;
     let pair = tokens::start_session(&state, &user_id).await?;
-    let event = Event { user_id: Some(&user_id), phone_hash: Some(&phone_hash), client_ip: ip };
+    let event = Event { user_id: Some(&user_id), phone_hash: Some(&phone_hash), client_ip: ip, detail: None };
     audit::record(&state.db, Kind::SignIn, state.now_ms(), event).await?;
     tracing::info!(user_id, "signed in");
     Ok(Json(pair))

@@ -16,6 +16,16 @@ async fn counts(app: &crate::helpers::TestApp) -> Vec<i64> {
     out
 }
 
+async fn photo_refs(app: &crate::helpers::TestApp) -> Vec<(String, Option<String>, Option<String>)> {
+    let pool = app.db().await;
+    let rows = sqlx::query_as("SELECT id, photo_ref, photo_sha256 FROM registry_persons ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    rows
+}
+
 /// Row counts the fixture file itself describes.
 fn expected() -> Vec<i64> {
     let file: serde_json::Value = serde_json::from_str(jingtong_server::demo::FIXTURE).unwrap();
@@ -29,8 +39,11 @@ api_test!(
         let mut app = spawn_app(backend).await;
         let first = counts(&app).await;
         assert_eq!(first, expected());
+        let photos = photo_refs(&app).await;
         app.restart().await;
         assert_eq!(counts(&app).await, first);
+        // Registry photos (present when the face assets are fetched) are stored once and kept.
+        assert_eq!(photo_refs(&app).await, photos);
         assert_eq!(app.get("/api/v1/health").await.status(), reqwest::StatusCode::OK);
     }
 );

@@ -94,17 +94,24 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, demo: bool) -> TestApp {
+    spawn_app_config(backend, |config| config.demo = demo).await
+}
+
+/// Like [`spawn_app`], after `configure` adjusts the config (demo is on unless it turns it off).
+pub async fn spawn_app_config(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let pg = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => Some(PgDatabase::create().await),
     };
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data_dir.path().to_owned(),
         database_url: pg.as_ref().map(|pg| Secret::new(pg.url.clone())),
-        demo,
+        demo: true,
+        ..Config::default()
     };
+    configure(&mut config);
     let clock = Arc::new(ManualClock::new());
     let running = jingtong_server::start_with_clock(config.clone(), clock.clone()).await.expect("server starts");
     TestApp {

@@ -7,5 +7,6 @@ mod helpers;
 mod auth;
 mod demo;
 mod health;
+mod identity;
 mod openapi;
 mod storage;

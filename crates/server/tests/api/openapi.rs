@@ -41,10 +41,12 @@ api_test!(
             "/api/v1/me",
             "/api/v1/health",
             "/api/v1/dev/sms-outbox",
+            "/api/v1/identity/face-challenges",
+            "/api/v1/identity/face-challenges/{challenge_id}/frames",
         ] {
             assert!(spec["paths"].get(path).is_some(), "{path} missing");
         }
-        assert_eq!(count, 7);
+        assert_eq!(count, 9);
         assert!(spec["components"]["schemas"].get("Problem").is_some());
         assert!(spec["components"]["securitySchemes"].get("bearer").is_some());
     }

@@ -1,0 +1,128 @@
+//! The decision on one answered challenge: blocking and CPU bound, run in `spawn_blocking`.
+//!
+//! Frames arrive as bytes, are decoded and analysed here, and are dropped when this function
+//! returns: nothing of them survives but their sha256 and the scores (no embedding, no pixels).
+
+use jingtong_api::ErrorCode;
+use jingtong_face::{
+    check_frame, decode_image, estimate_pose, Embedding, Face, FaceEngine, FaceError, FrameProblem, PoseAction,
+    Thresholds,
+};
+use serde_json::{json, Value};
+
+/// Two frames whose embeddings are this close…
+pub const REPLAY_COSINE: f32 = 0.995;
+/// …and whose landmarks all lie within this many pixels are the same picture sent twice.
+pub const REPLAY_LANDMARK_PX: f32 = 1.0;
+
+/// The outcome: `reason` is `None` when verified. `scores` is what gets recorded (no biometrics).
+#[derive(Debug)]
+pub struct Verdict {
+    pub reason: Option<ErrorCode>,
+    pub scores: Value,
+}
+
+pub fn problem_code(p: FrameProblem) -> ErrorCode {
+    match p {
+        FrameProblem::NoFace => ErrorCode::FaceNone,
+        FrameProblem::SeveralFaces => ErrorCode::FaceSeveral,
+        FrameProblem::TooSmall => ErrorCode::FaceTooSmall,
+        FrameProblem::TooDark => ErrorCode::FaceTooDark,
+        FrameProblem::TooBright => ErrorCode::FaceTooBright,
+        FrameProblem::Blurred => ErrorCode::FaceBlurred,
+        FrameProblem::WrongPose => ErrorCode::FaceWrongPose,
+    }
+}
+
+fn reject(reason: ErrorCode, scores: Value) -> Result<Verdict, FaceError> {
+    Ok(Verdict { reason: Some(reason), scores })
+}
+
+/// Decides one attempt. `frames[0]` is frontal, `frames[i]` shows `actions[i - 1]`; `hashes` are the
+/// frames' sha256. Checks, in order: no duplicate files, every frame decodes and shows exactly one good
+/// face doing the requested action, no two frames are near-identical, all frames show one person, and
+/// that person matches the registry photo.
+pub fn decide(
+    engine: &dyn FaceEngine,
+    frames: Vec<Vec<u8>>,
+    hashes: &[String],
+    registry_photo: &[u8],
+    actions: &[PoseAction],
+    t: &Thresholds,
+) -> Result<Verdict, FaceError> {
+    let mut scores = json!({ "match_threshold": t.match_cosine, "frames": [] });
+    for i in 0..hashes.len() {
+        if hashes[i + 1..].contains(&hashes[i]) {
+            return reject(ErrorCode::FaceReplay, scores);
+        }
+    }
+    let mut faces: Vec<Face> = Vec::new();
+    let mut embeddings: Vec<Embedding> = Vec::new();
+    for (i, bytes) in frames.into_iter().enumerate() {
+        let Ok(image) = decode_image(&bytes) else {
+            return reject(ErrorCode::FaceFrameInvalid, scores);
+        };
+        drop(bytes);
+        let analysis = engine.analyze(&image)?;
+        let expected = if i == 0 { None } else { actions.get(i - 1).copied() };
+        let checked = check_frame(&analysis, (image.width(), image.height()), expected, faces.last(), t);
+        let face = match checked {
+            Ok(face) => *face,
+            Err(p) => {
+                scores["failed_frame"] = json!(i);
+                if let Some(face) = analysis.largest_face() {
+                    let pose = estimate_pose(face);
+                    scores["failed_pose"] =
+                        json!({ "yaw": pose.yaw, "pitch": pose.pitch, "faces": analysis.faces.len() });
+                }
+                return reject(problem_code(p), scores);
+            }
+        };
+        let pose = estimate_pose(&face);
+        scores["frames"].as_array_mut().expect("array").push(json!({
+            "yaw": pose.yaw, "pitch": pose.pitch, "roll": pose.roll, "face_width": face.bbox.width,
+            "brightness": analysis.brightness, "sharpness": analysis.sharpness,
+        }));
+        embeddings.push(engine.embed(&image, &face)?);
+        faces.push(face);
+    }
+    // Anti-replay: the same picture re-encoded (or one photo shown twice) looks the same to the engine.
+    let mut pairs = Vec::new();
+    let mut same_person = true;
+    for i in 0..embeddings.len() {
+        for j in i + 1..embeddings.len() {
+            let c = embeddings[i].cosine(&embeddings[j]);
+            pairs.push(json!([i, j, c]));
+            let still = faces[i]
+                .landmarks
+                .iter()
+                .zip(&faces[j].landmarks)
+                .all(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1]) <= REPLAY_LANDMARK_PX);
+            if c > REPLAY_COSINE && still {
+                scores["pair_cosines"] = json!(pairs);
+                return reject(ErrorCode::FaceReplay, scores);
+            }
+            same_person &= t.is_match(c);
+        }
+    }
+    scores["pair_cosines"] = json!(pairs);
+    if !same_person {
+        return reject(ErrorCode::FaceMismatch, scores);
+    }
+    let Ok(photo) = decode_image(registry_photo) else {
+        return Err(FaceError::Inference("registry photo does not decode".into()));
+    };
+    let analysis = engine.analyze(&photo)?;
+    let Some(registry_face) = analysis.largest_face() else {
+        return reject(ErrorCode::FaceRegistryPhotoMissing, scores);
+    };
+    let registry = engine.embed(&photo, registry_face)?;
+    let cosines: Vec<f32> = embeddings.iter().map(|e| e.cosine(&registry)).collect();
+    let best = cosines.iter().copied().fold(f32::MIN, f32::max);
+    scores["registry_cosines"] = json!(cosines);
+    scores["registry_best"] = json!(best);
+    if !t.is_match(best) {
+        return reject(ErrorCode::FaceMismatch, scores);
+    }
+    Ok(Verdict { reason: None, scores })
+}
