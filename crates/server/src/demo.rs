@@ -20,7 +20,7 @@ pub const ID_NUMBER: &str = "id_number";
 const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 /// Registry photos for demo residents (by position in the fixture), from the face test material
 /// (`jingtong_face::asset_dir()/testdata`, fetched by scripts/fetch-face-assets).
-pub const DEMO_PHOTOS: [(usize, &str); 2] = [(0, "franck_0000_frontal.png"), (1, "obama.jpg")];
+pub const DEMO_PHOTOS: [(usize, &str); 2] = [(0, "franck_0600_frontal.png"), (1, "obama.jpg")];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {

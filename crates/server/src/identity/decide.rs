@@ -51,8 +51,10 @@ pub fn decide(
     t: &Thresholds,
 ) -> Result<Verdict, FaceError> {
     let mut scores = json!({ "match_threshold": t.match_cosine, "frames": [] });
+    // The registry photo itself held up to the camera, or uploaded as a frame, is a replay too.
+    let registry_hash = crate::blobs::sha256_bytes(registry_photo);
     for i in 0..hashes.len() {
-        if hashes[i + 1..].contains(&hashes[i]) {
+        if hashes[i + 1..].contains(&hashes[i]) || hashes[i] == registry_hash {
             return reject(ErrorCode::FaceReplay, scores);
         }
     }

@@ -10,12 +10,13 @@ use serde_json::{json, Value};
 
 use crate::helpers::{expect_problem, file_contains, spawn_app_config, Backend, TestApp};
 
-/// Demo resident 甲: registry photo is the franck frontal frame.
+/// Demo resident 甲: registry photo is a franck frontal frame (frame 600), not one of the live frames.
 const FRANCK: (&str, &str, &str) = ("19900000001", "演示用户甲", "341602195311080018");
 /// Demo resident 乙: registry photo is obama.jpg.
 const OBAMA: (&str, &str, &str) = ("19900000002", "演示用户乙", "341602196803157725");
 
 const FRONTAL: &str = "franck_0000_frontal.png";
+const REGISTRY_PHOTO: &str = "franck_0600_frontal.png";
 const LEFT: &str = "franck_1088_turn_left.png";
 const DOWN: &str = "franck_3838_look_down.png";
 const GROUP: &str = "solvay_group.png";
@@ -175,6 +176,17 @@ api_test!(
         // The last frame is another man (cap12 video), his head turned enough to pass as "turn left".
         let d = decision(submit(&app, &t, &ch, [FRONTAL, DOWN, "cap12_0820_closer.png"], "k").await).await;
         assert_eq!(d["reason"], "face_mismatch", "{d} {}", last_scores(&app).await);
+    }
+);
+
+api_test!(
+    async fn the_registry_photo_itself_is_refused_as_a_replay(backend) {
+        let app = face_app(backend).await;
+        let t = token(&app, FRANCK.0).await;
+        let ch = new_challenge(&app, &t, FRANCK).await;
+        let d = decision(submit(&app, &t, &ch, [REGISTRY_PHOTO, DOWN, LEFT], "k").await).await;
+        assert_eq!(d["outcome"], "rejected", "{d}");
+        assert_eq!(d["reason"], "face_replay", "{d} {}", last_scores(&app).await);
     }
 );
 
