@@ -11,9 +11,31 @@ use serde_json::{json, Value};
 use crate::helpers::{expect_problem, file_contains, spawn_app_config, Backend, TestApp};
 
 /// Demo resident 甲: registry photo is a franck frontal frame (frame 600), not one of the live frames.
-const FRANCK: (&str, &str, &str) = ("19900000001", "演示用户甲", "341602195311080018");
+fn franck() -> Resident {
+    demo_resident("19900000001")
+}
 /// Demo resident 乙: registry photo is obama.jpg.
-const OBAMA: (&str, &str, &str) = ("19900000002", "演示用户乙", "341602196803157725");
+fn obama() -> Resident {
+    demo_resident("19900000002")
+}
+
+/// (phone, name, ID number) of a generated, fictional demo resident, read from the demo file so no
+/// ID number is written out in the tests.
+type Resident = (&'static str, &'static str, &'static str);
+
+fn demo_resident(phone: &str) -> Resident {
+    static DEMO: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+        serde_json::from_str(include_str!("../../fixtures/demo.json")).expect("demo.json parses")
+    });
+    let r = DEMO["residents"].as_array().unwrap().iter().find(|r| r["phone"] == phone).expect("demo resident");
+    (r["phone"].as_str().unwrap(), r["name"].as_str().unwrap(), r["id_number"].as_str().unwrap())
+}
+
+/// The resident's ID number with its check character changed: well-formed but invalid.
+fn wrong_check_digit(id: &str) -> String {
+    let last = if id.ends_with('9') { '8' } else { '9' };
+    format!("{}{last}", &id[..17])
+}
 
 const FRONTAL: &str = "franck_0000_frontal.png";
 const REGISTRY_PHOTO: &str = "franck_0600_frontal.png";
@@ -95,8 +117,8 @@ async fn count(app: &TestApp, sql: &'static str) -> i64 {
 api_test!(
     async fn matching_frames_verify_and_retries_are_idempotent(backend) {
         let app = face_app(backend).await;
-        let t = token(&app, FRANCK.0).await;
-        let ch = new_challenge(&app, &t, FRANCK).await;
+        let t = token(&app, franck().0).await;
+        let ch = new_challenge(&app, &t, franck()).await;
         assert_eq!(ch["actions"], json!(["look_down", "turn_left"]));
         assert_eq!(ch["frames_required"], 3);
         assert!(ch["expires_at"].as_str().unwrap().ends_with('Z'));
@@ -134,7 +156,7 @@ api_test!(
         if backend == Backend::Sqlite {
             let db = app.sqlite_path();
             let wal = db.with_extension("sqlite3-wal");
-            for needle in [FRANCK.1, FRANCK.2] {
+            for needle in [franck().1, franck().2] {
                 assert!(!file_contains(&db, needle.as_bytes()) && !file_contains(&wal, needle.as_bytes()), "{needle}");
             }
         }
@@ -157,8 +179,8 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
 api_test!(
     async fn another_persons_registry_photo_is_a_mismatch(backend) {
         let app = face_app(backend).await;
-        let t = token(&app, OBAMA.0).await;
-        let ch = new_challenge(&app, &t, OBAMA).await;
+        let t = token(&app, obama().0).await;
+        let ch = new_challenge(&app, &t, obama()).await;
         let d = decision(submit(&app, &t, &ch, [FRONTAL, DOWN, LEFT], "k").await).await;
         assert_eq!(d["outcome"], "rejected");
         assert_eq!(d["reason"], "face_mismatch", "{d} {}", last_scores(&app).await);
@@ -171,8 +193,8 @@ api_test!(
 api_test!(
     async fn another_person_mid_sequence_is_a_mismatch(backend) {
         let app = face_app(backend).await;
-        let t = token(&app, FRANCK.0).await;
-        let ch = new_challenge(&app, &t, FRANCK).await;
+        let t = token(&app, franck().0).await;
+        let ch = new_challenge(&app, &t, franck()).await;
         // The last frame is another man (cap12 video), his head turned enough to pass as "turn left".
         let d = decision(submit(&app, &t, &ch, [FRONTAL, DOWN, "cap12_0820_closer.png"], "k").await).await;
         assert_eq!(d["reason"], "face_mismatch", "{d} {}", last_scores(&app).await);
@@ -182,8 +204,8 @@ api_test!(
 api_test!(
     async fn the_registry_photo_itself_is_refused_as_a_replay(backend) {
         let app = face_app(backend).await;
-        let t = token(&app, FRANCK.0).await;
-        let ch = new_challenge(&app, &t, FRANCK).await;
+        let t = token(&app, franck().0).await;
+        let ch = new_challenge(&app, &t, franck()).await;
         let d = decision(submit(&app, &t, &ch, [REGISTRY_PHOTO, DOWN, LEFT], "k").await).await;
         assert_eq!(d["outcome"], "rejected", "{d}");
         assert_eq!(d["reason"], "face_replay", "{d} {}", last_scores(&app).await);
@@ -193,43 +215,43 @@ api_test!(
 api_test!(
     async fn bad_frames_are_rejected_and_the_sixth_attempt_is_refused(backend) {
         let app = face_app(backend).await;
-        let t = token(&app, FRANCK.0).await;
+        let t = token(&app, franck().0).await;
         for (frames, reason) in [
             ([GROUP, DOWN, LEFT], "face_several"),
             ([CAT, DOWN, LEFT], "face_none"),
             ([FRONTAL, LEFT, DOWN], "face_wrong_pose"),
             ([FRONTAL, DOWN, DOWN], "face_replay"),
         ] {
-            let ch = new_challenge(&app, &t, FRANCK).await;
+            let ch = new_challenge(&app, &t, franck()).await;
             let d = decision(submit(&app, &t, &ch, frames, reason).await).await;
             assert_eq!(d["outcome"], "rejected", "{frames:?}");
             assert_eq!(d["reason"], reason, "{d} {}", last_scores(&app).await);
             assert!(d["message"].as_str().is_some_and(|m| !m.is_empty()));
         }
-        new_challenge(&app, &t, FRANCK).await;
-        let res = challenge(&app, &t, FRANCK.1, FRANCK.2).await;
+        new_challenge(&app, &t, franck()).await;
+        let res = challenge(&app, &t, franck().1, franck().2).await;
         let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=86_400).contains(&retry_after), "{retry_after}");
         expect_problem(res, StatusCode::TOO_MANY_REQUESTS, "face_attempts_exhausted").await;
         assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM face_decisions WHERE outcome = 'rejected'").await, 4);
         // The next Shanghai day has 5 new attempts.
         app.advance(retry_after);
-        let t = token(&app, FRANCK.0).await;
-        new_challenge(&app, &t, FRANCK).await;
+        let t = token(&app, franck().0).await;
+        new_challenge(&app, &t, franck()).await;
     }
 );
 
 api_test!(
     async fn challenges_expire_are_single_use_and_private(backend) {
         let app = face_app(backend).await;
-        let t = token(&app, FRANCK.0).await;
+        let t = token(&app, franck().0).await;
 
-        let ch = new_challenge(&app, &t, FRANCK).await;
+        let ch = new_challenge(&app, &t, franck()).await;
         app.advance(121);
         let res = submit(&app, &t, &ch, [FRONTAL, DOWN, LEFT], "a").await;
         expect_problem(res, StatusCode::GONE, "face_challenge_expired").await;
 
-        let ch = new_challenge(&app, &t, FRANCK).await;
+        let ch = new_challenge(&app, &t, franck()).await;
         // The Idempotency-Key header is required.
         let form = Form::new().text("nonce", ch["nonce"].as_str().unwrap().to_owned());
         let res = app
@@ -250,8 +272,8 @@ api_test!(
         expect_problem(res, StatusCode::CONFLICT, "face_challenge_used").await;
 
         // Someone else's challenge does not exist for this caller.
-        let ch = new_challenge(&app, &t, FRANCK).await;
-        let other = token(&app, OBAMA.0).await;
+        let ch = new_challenge(&app, &t, franck()).await;
+        let other = token(&app, obama().0).await;
         let res = submit(&app, &other, &ch, [FRONTAL, DOWN, LEFT], "e").await;
         expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
     }
@@ -260,23 +282,23 @@ api_test!(
 api_test!(
     async fn challenge_needs_a_known_identity(backend) {
         let app = face_app(backend).await;
-        let t = token(&app, FRANCK.0).await;
+        let t = token(&app, franck().0).await;
         // Wrong name for a real number, and an unknown (valid) number: the same answer.
-        expect_problem(challenge(&app, &t, "演示用户乙", FRANCK.2).await, StatusCode::NOT_FOUND, "identity_not_found").await;
+        expect_problem(challenge(&app, &t, "演示用户乙", franck().2).await, StatusCode::NOT_FOUND, "identity_not_found").await;
         let unknown = jingtong_api::IdNumber::from_first17("34160219900101123").unwrap();
-        let res = challenge(&app, &t, FRANCK.1, unknown.as_str()).await;
+        let res = challenge(&app, &t, franck().1, unknown.as_str()).await;
         expect_problem(res, StatusCode::NOT_FOUND, "identity_not_found").await;
 
-        let body = expect_problem(challenge(&app, &t, FRANCK.1, "341602195311080019").await, StatusCode::BAD_REQUEST, "id_number_invalid").await;
+        let body = expect_problem(challenge(&app, &t, franck().1, &wrong_check_digit(franck().2)).await, StatusCode::BAD_REQUEST, "id_number_invalid").await;
         assert_eq!(body["errors"][0]["field"], "id_number", "{body}");
-        let body = expect_problem(challenge(&app, &t, "甲", FRANCK.2).await, StatusCode::BAD_REQUEST, "name_invalid").await;
+        let body = expect_problem(challenge(&app, &t, "甲", franck().2).await, StatusCode::BAD_REQUEST, "name_invalid").await;
         assert_eq!(body["errors"][0]["field"], "name", "{body}");
 
         // Resident 丙 has no registry photo.
         let res = challenge(&app, &t, "演示用户丙", &demo_id_number(2)).await;
         expect_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "face_registry_photo_missing").await;
         let res = app.client.post(format!("{}/api/v1/identity/face-challenges", app.url))
-            .json(&json!({ "name": FRANCK.1, "id_number": FRANCK.2 })).send().await.unwrap();
+            .json(&json!({ "name": franck().1, "id_number": franck().2 })).send().await.unwrap();
         expect_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
     }
 );
@@ -290,8 +312,8 @@ api_test!(
     async fn without_models_identity_is_unavailable(backend) {
         let empty = tempfile::tempdir().unwrap();
         let app = spawn_app_config(backend, |c| c.face_dir = Some(empty.path().to_owned())).await;
-        let t = token(&app, FRANCK.0).await;
-        let res = challenge(&app, &t, FRANCK.1, FRANCK.2).await;
+        let t = token(&app, franck().0).await;
+        let res = challenge(&app, &t, franck().1, franck().2).await;
         expect_problem(res, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
         // Demo data still loads; the residents just have no registry photo.
         assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM registry_persons WHERE photo_ref IS NOT NULL").await, 0);
@@ -301,8 +323,8 @@ api_test!(
 api_test!(
     async fn a_retry_during_the_decision_gets_the_same_answer(backend) {
         let app = face_app(backend).await;
-        let t = token(&app, FRANCK.0).await;
-        let ch = new_challenge(&app, &t, FRANCK).await;
+        let t = token(&app, franck().0).await;
+        let ch = new_challenge(&app, &t, franck()).await;
         let (a, b) = tokio::join!(
             submit(&app, &t, &ch, [FRONTAL, DOWN, LEFT], "same"),
             submit(&app, &t, &ch, [FRONTAL, DOWN, LEFT], "same")
