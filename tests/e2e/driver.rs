@@ -37,7 +37,7 @@ impl App {
         let port = free_port();
         let native = free_port();
         let log = std::fs::File::create(std::env::temp_dir().join(format!("tauri-driver-{port}.log"))).unwrap();
-        let driver = Command::new("tauri-driver")
+        let mut driver = Command::new("tauri-driver")
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
             .env("JINGTONG_SERVER_URL", server_url)
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -49,21 +49,40 @@ impl App {
             .process_group(0)
             .spawn()
             .expect("tauri-driver must be on PATH: run scripts/setup");
+        // tauri-driver opens its port before WebKitWebDriver is listening on the native one; a
+        // session request in between fails, so wait for both and retry the session once more.
         let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not start");
+        while [port, native].iter().any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_err()) {
+            if Instant::now() > deadline {
+                stop_group(&mut driver);
+                panic!("tauri-driver or WebKitWebDriver did not start");
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let caps = serde_json::json!({
             "browserName": "wry",
             "tauri:options": { "application": env!("CARGO_BIN_EXE_jingtong") }
         });
-        let client = ClientBuilder::rustls()
-            .expect("rustls client")
-            .capabilities(caps.as_object().unwrap().clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("WebDriver session with the app");
+        let mut attempt = 0;
+        let client = loop {
+            attempt += 1;
+            let connected = ClientBuilder::rustls()
+                .expect("rustls client")
+                .capabilities(caps.as_object().unwrap().clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await;
+            match connected {
+                Ok(client) => break client,
+                Err(e) if attempt < 3 => {
+                    eprintln!("WebDriver session attempt {attempt} failed: {e}; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => {
+                    stop_group(&mut driver);
+                    panic!("WebDriver session with the app: {e}");
+                }
+            }
+        };
         App { client, driver, interactions: 0 }
     }
 
@@ -120,8 +139,13 @@ impl App {
 
 impl Drop for App {
     fn drop(&mut self) {
-        let group = format!("-{}", self.driver.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let _ = self.driver.wait();
+        stop_group(&mut self.driver);
     }
+}
+
+/// Stops tauri-driver's process group: the driver, WebKitWebDriver and the app.
+fn stop_group(driver: &mut Child) {
+    let group = format!("-{}", driver.id());
+    let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+    let _ = driver.wait();
 }
