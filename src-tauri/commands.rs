@@ -2,8 +2,9 @@
 //! `{code, message}`; tokens never do.
 
 use jingtong_api::auth::SmsCodeSent;
+use jingtong_api::identity::{FaceChallenge, FaceDecision};
 use jingtong_api::{ErrorCode, Lang};
-use jingtong_core::{AppError, AppInfo, Core, SessionInfo};
+use jingtong_core::{AppError, AppInfo, Core, FrameCheck, SessionInfo};
 use serde_json::Value;
 use tauri::State;
 
@@ -56,4 +57,31 @@ pub async fn draft_save(core: State<'_, Core>, item: String, payload: Value) -> 
 #[tauri::command]
 pub async fn draft_discard(core: State<'_, Core>, item: String) -> Reply<()> {
     core.draft_discard(&item).await
+}
+
+#[tauri::command]
+pub async fn face_start(core: State<'_, Core>, name: String, id_number: String) -> Reply<FaceChallenge> {
+    core.face_start(&name, &id_number).await
+}
+
+/// `image` is base64 (a data URL is fine): a camera frame or an imported photo.
+#[tauri::command]
+pub async fn face_check_frame(core: State<'_, Core>, slot: u32, image: String) -> Reply<FrameCheck> {
+    core.face_check_frame(slot, &image).await
+}
+
+#[tauri::command]
+pub async fn face_submit(core: State<'_, Core>) -> Reply<FaceDecision> {
+    core.face_submit().await
+}
+
+#[tauri::command]
+pub async fn face_cancel(core: State<'_, Core>) -> Reply<()> {
+    core.face_cancel().await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn refresh_session(core: State<'_, Core>) -> Reply<SessionInfo> {
+    core.refresh_session().await
 }

@@ -25,6 +25,7 @@ fn app(dir: &Path) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
         server_url: CLOSED.into(),
         keyring_service: service(dir),
         keychain: KeychainBackend::Auto,
+        face_models: dir.join("no-face-models"),
     };
     let core = tauri::async_runtime::block_on(Core::open(config)).expect("core opens");
     app.manage(core);

@@ -19,6 +19,11 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::draft_load,
         commands::draft_save,
         commands::draft_discard,
+        commands::face_start,
+        commands::face_check_frame,
+        commands::face_submit,
+        commands::face_cancel,
+        commands::refresh_session,
     ])
 }
 

@@ -2,4 +2,5 @@
 //! on loopback with its demo data.
 
 mod driver;
+mod face;
 mod sign_in;

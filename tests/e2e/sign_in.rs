@@ -3,18 +3,36 @@ use std::net::SocketAddr;
 use crate::driver::{scratch, App};
 
 /// A demo resident from crates/server/fixtures/demo.json.
-const DEMO_PHONE: &str = "19900000001";
+pub const DEMO_PHONE: &str = "19900000001";
 
 async fn demo_server(dir: &std::path::Path) -> jingtong_server::Running {
-    jingtong_server::start(jingtong_server::Config {
+    demo_server_with(dir, |_| {}).await
+}
+
+pub async fn demo_server_with(
+    dir: &std::path::Path,
+    adjust: impl FnOnce(&mut jingtong_server::Config),
+) -> jingtong_server::Running {
+    let mut config = jingtong_server::Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: dir.to_path_buf(),
         database_url: None,
         demo: true,
         ..Default::default()
-    })
-    .await
-    .expect("server starts")
+    };
+    adjust(&mut config);
+    jingtong_server::start(config).await.expect("server starts")
+}
+
+/// Signs the demo resident in from the sign-in screen; returns at home with the face prompt open.
+pub async fn sign_in_demo(app: &mut App, server: &str) {
+    app.type_into(r#"[data-testid="phone-input"] input"#, DEMO_PHONE).await;
+    app.click(r#"[data-testid="send-code"]"#).await;
+    app.wait_for_text(r#"[data-testid="send-code"]"#, "秒").await;
+    let code = newest_code(server, DEMO_PHONE).await;
+    app.type_into(r#"[data-testid="code-input"] input"#, &code).await;
+    app.click(r#"[data-testid="sign-in"]"#).await;
+    app.find(r#"[data-testid="home"]"#).await;
 }
 
 async fn newest_code(server: &str, phone: &str) -> String {

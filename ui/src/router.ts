@@ -1,6 +1,7 @@
 import { createRouter, type RouterHistory } from 'vue-router'
 import type { Pinia } from 'pinia'
 import { useSession } from './stores/session'
+import Face from './views/FaceView.vue'
 import Home from './views/HomeView.vue'
 import Me from './views/MeView.vue'
 import Privacy from './views/PrivacyView.vue'
@@ -15,6 +16,7 @@ export function createAppRouter(history: RouterHistory, pinia: Pinia, startup: P
       { path: '/privacy', component: Privacy, meta: { public: true } },
       { path: '/', component: Home, meta: { tabbar: true } },
       { path: '/me', component: Me, meta: { tabbar: true } },
+      { path: '/face', component: Face },
       { path: '/:rest(.*)*', redirect: '/' },
     ],
   })

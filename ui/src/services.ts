@@ -1,16 +1,16 @@
-// The static service catalogue shown on home. None of these is built yet.
+// The static service catalogue shown on home; entries without a route are not built yet.
 import en from './i18n/en'
 import zhCN from './i18n/zh-CN'
 
 export const SERVICES = [
-  { key: 'face', icon: 'smile-o' },
+  { key: 'face', icon: 'smile-o', route: '/face' },
   { key: 'id-card', icon: 'idcard' },
   { key: 'temp-id', icon: 'vip-card-o' },
   { key: 'vehicle-move', icon: 'logistics' },
   { key: 'scan-pay', icon: 'scan' },
   { key: 'progress', icon: 'todo-list-o' },
   { key: 'case-lookup', icon: 'description-o' },
-] as const
+] as const satisfies readonly { key: string; icon: string; route?: string }[]
 
 export type Service = (typeof SERVICES)[number]
 

@@ -143,6 +143,33 @@ catalogue! {
     FaceRegistryPhotoMissing = "face_registry_photo_missing", 422,
         "户籍系统中暂无您的照片，无法刷脸认证，请前往公安服务窗口办理。", "The registry has no photo of you, so face verification is not possible. Please visit a police service window.",
         "The population registry holds no photo for this person.", "Verify in person at a police service window.";
+    BillNumberInvalid = "bill_number_invalid", 400,
+        "缴款单号有误，请核对后重新输入。", "The bill number is not valid. Please check it.",
+        "Not 16 digits, or the last two check digits do not match (a digit was mistyped or swapped).", "Copy the 16-digit number exactly from the notice or bill.";
+    BillCodeForeign = "bill_code_foreign", 400,
+        "这不是警通缴款二维码，请扫描处罚决定书或缴款单上的二维码。", "This is not a Jingtong payment code. Scan the code on the penalty notice or bill.",
+        "The scanned text does not start with the Jingtong bill prefix (for example a shop's or a web page's QR code).", "Scan the QR code printed on the penalty decision or fee bill, or enter the bill number.";
+    BillCodeInvalid = "bill_code_invalid", 400,
+        "二维码内容不完整或已损坏，请重新扫描。", "The QR code is incomplete or damaged. Please scan it again.",
+        "The code has our prefix but is truncated or its fields cannot be read.", "Scan again in good light, or enter the bill number by hand.";
+    BillCodeVersionUnsupported = "bill_code_version_unsupported", 400,
+        "当前版本无法识别该缴款二维码，请升级应用。", "This app version cannot read this payment code. Please update the app.",
+        "The code uses a newer payload version than this app knows.", "Update the app, then scan again.";
+    BillCodeIssuerUnknown = "bill_code_issuer_unknown", 400,
+        "无法确认该缴款二维码的开具单位，请勿缴款。", "The issuer of this payment code cannot be confirmed. Do not pay with it.",
+        "The code names a signing key the app does not trust (a retired or unknown issuer key, or a forgery).", "Update the app; if it persists, pay by the bill number at a police service window.";
+    BillCodeSignatureInvalid = "bill_code_signature_invalid", 400,
+        "缴款二维码验证失败，可能被篡改，请勿缴款。", "This payment code failed verification and may have been altered. Do not pay with it.",
+        "The issuer's signature does not match the content (a changed amount, number or date, or a forged code).", "Do not pay; check the notice with the issuing office or enter the bill number by hand.";
+    BillCodeExpired = "bill_code_expired", 410,
+        "该缴款二维码已过期，请凭缴款单号查询。", "This payment code has expired. Look the bill up by its number.",
+        "The code is past its last valid day (Asia/Shanghai).", "Enter the bill number to see what is due now, or ask the issuing office for a new bill.";
+    QrNotFound = "qr_not_found", 0,
+        "未识别到二维码，请将二维码置于画面中央并保持清晰。", "No QR code was found. Center the code in the picture and keep it sharp.",
+        "The image holds no QR code the decoder could read (too small, blurred, cut off or too dark).", "Move closer, hold still in good light, or import a sharper photo.";
+    QrImageInvalid = "qr_image_invalid", 0,
+        "图片无法读取，请选择JPEG或PNG图片。", "The image could not be read. Choose a JPEG or PNG image.",
+        "The file is not a JPEG/PNG image, is damaged, or is too large.", "Import a JPEG or PNG photo of the code.";
     Offline = "offline", 0,
         "网络不可用，请检查网络后重试。", "You are offline. Check your network and try again.",
         "The app cannot reach the server.", "Check Wi-Fi or mobile data; what you typed is kept.";

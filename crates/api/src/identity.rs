@@ -22,6 +22,18 @@ pub mod rules {
     pub const FRAMES_BODY_LIMIT: usize = 8 * 1024 * 1024;
 }
 
+/// A name as on the resident ID card: trimmed, 2–30 characters, no control characters.
+/// The one validation of names, used by the app before sending and by the server on receipt.
+pub fn parse_name(name: &str) -> Result<String, ErrorCode> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if (rules::NAME_MIN_CHARS..=rules::NAME_MAX_CHARS).contains(&chars) && !name.chars().any(char::is_control) {
+        Ok(name.to_owned())
+    } else {
+        Err(ErrorCode::NameInvalid)
+    }
+}
+
 /// A movement the resident performs in front of the camera (same names as `jingtong_face::PoseAction`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -95,4 +107,18 @@ pub struct FaceDecision {
     pub next_step: NextStep,
     /// Challenges still allowed today.
     pub attempts_left: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(parse_name("  演示用户甲 ").as_deref(), Ok("演示用户甲"));
+        assert_eq!(parse_name("甲"), Err(ErrorCode::NameInvalid));
+        assert_eq!(parse_name(&"名".repeat(31)), Err(ErrorCode::NameInvalid));
+        assert_eq!(parse_name("演示\n用户"), Err(ErrorCode::NameInvalid));
+        assert!(parse_name("Zhang San").is_ok());
+    }
 }

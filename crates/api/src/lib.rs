@@ -3,6 +3,7 @@
 //! Validation lives here once; both the server and the app's core call it.
 
 pub mod auth;
+pub mod bill;
 pub mod codes;
 pub mod id_number;
 pub mod identity;

@@ -23,8 +23,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) struct Request<'a> {
     pub method: Method,
     pub path: &'a str,
-    /// JSON bytes.
-    pub body: Option<Vec<u8>>,
+    /// Body bytes and their content type.
+    pub body: Option<(String, Vec<u8>)>,
     /// Send the stored access token (and refresh it once on 401).
     pub auth: bool,
     pub idempotency_key: Option<&'a str>,
@@ -36,7 +36,18 @@ impl<'a> Request<'a> {
     }
 
     pub fn json(mut self, body: &impl serde::Serialize) -> Request<'a> {
-        self.body = Some(serde_json::to_vec(body).expect("request types serialise"));
+        self.body = Some(("application/json".to_owned(), serde_json::to_vec(body).expect("request types serialise")));
+        self
+    }
+
+    /// A body built elsewhere (multipart), kept as bytes so a retry sends exactly the same request.
+    pub fn raw(mut self, content_type: String, bytes: Vec<u8>) -> Request<'a> {
+        self.body = Some((content_type, bytes));
+        self
+    }
+
+    pub fn idempotent(mut self, key: &'a str) -> Request<'a> {
+        self.idempotency_key = Some(key);
         self
     }
 
@@ -88,8 +99,8 @@ impl Client {
         if let Some(key) = req.idempotency_key {
             rb = rb.header("Idempotency-Key", key);
         }
-        if let Some(body) = &req.body {
-            rb = rb.header(CONTENT_TYPE, "application/json").body(body.clone());
+        if let Some((content_type, body)) = &req.body {
+            rb = rb.header(CONTENT_TYPE, content_type.as_str()).body(body.clone());
         }
         let resp = rb.send().await.map_err(|e| self.transport(e))?;
         let status = resp.status();

@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use base64::Engine as _;
 use jingtong_api::auth::{Me, SessionRequest, SmsCodeRequest, SmsCodeSent, TokenPair};
-use jingtong_api::{ErrorCode, Lang, Phone};
+use jingtong_api::identity::{FaceChallenge, FaceChallengeRequest, FaceDecision, FaceOutcome};
+use jingtong_api::{ErrorCode, IdNumber, Lang, Phone};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
@@ -12,6 +14,7 @@ use tokio::sync::Mutex;
 use tracing::{info, instrument, warn};
 
 use crate::client::{Client, Request};
+use crate::face::{FaceFlow, FrameCheck};
 use crate::lang::LangCell;
 use crate::outbox::{self, FlushReport, OutboxEntry};
 use crate::tokens::TokenStore;
@@ -29,6 +32,9 @@ pub struct CoreConfig {
     /// Service name of the keychain entries (tests use a unique one).
     pub keyring_service: String,
     pub keychain: KeychainBackend,
+    /// YuNet + SFace models for the local frame check (`jingtong_face::asset_dir()/models` by default).
+    /// Without them frames are checked by the server only.
+    pub face_models: PathBuf,
 }
 
 impl CoreConfig {
@@ -40,6 +46,7 @@ impl CoreConfig {
             server_url: var("JINGTONG_SERVER_URL").unwrap_or_else(|| DEFAULT_SERVER_URL.to_owned()),
             keyring_service: var("JINGTONG_KEYRING_SERVICE").unwrap_or_else(|| "jingtong".to_owned()),
             keychain: KeychainBackend::Auto,
+            face_models: jingtong_face::asset_dir().join("models"),
         }
     }
 }
@@ -58,6 +65,7 @@ pub struct Core {
     vault: Vault,
     server_url: String,
     flush_lock: Mutex<()>,
+    face: FaceFlow,
 }
 
 impl Core {
@@ -76,7 +84,8 @@ impl Core {
         info!(backend = ?keychain.backend(), %server_url, "core opened");
         let client = Client::new(&server_url, lang.clone(), TokenStore::new(keychain.clone()))
             .map_err(|c| AppError::new(c, Lang::ZhCn))?;
-        Ok(Core { db, lang, client, vault: Vault::new(keychain), server_url, flush_lock: Mutex::new(()) })
+        let face = FaceFlow::new(config.face_models);
+        Ok(Core { db, lang, client, vault: Vault::new(keychain), server_url, flush_lock: Mutex::new(()), face })
     }
 
     fn err(&self, code: ErrorCode) -> AppError {
@@ -215,5 +224,51 @@ impl Core {
 
     pub async fn outbox_discard(&self, id: &str) -> Result<(), AppError> {
         outbox::discard(&self.db, id).await.map_err(|c| self.err(c))
+    }
+
+    /// Starts face verification: checks name and ID number here, then asks the server for a challenge.
+    #[instrument(skip_all)]
+    pub async fn face_start(&self, name: &str, id_number: &str) -> Result<FaceChallenge, AppError> {
+        let id_number = IdNumber::parse(id_number).map_err(|c| self.err(c))?;
+        let name = jingtong_api::identity::parse_name(name).map_err(|c| self.err(c))?;
+        info!(id_number = %id_number.masked(), "requesting a face challenge");
+        let body = FaceChallengeRequest { name, id_number: id_number.as_str().to_owned() };
+        let challenge: FaceChallenge = self
+            .client
+            .json(&Request::new(Method::POST, "/api/v1/identity/face-challenges").json(&body).authed())
+            .await?;
+        self.face.begin(challenge.clone()).await.map_err(|c| self.err(c))?;
+        Ok(challenge)
+    }
+
+    /// Checks one frame (base64 JPEG or PNG, as a camera canvas or a file import gives it) for `slot`.
+    pub async fn face_check_frame(&self, slot: u32, image_base64: &str) -> Result<FrameCheck, AppError> {
+        let data = image_base64.rsplit_once("base64,").map_or(image_base64, |(_, d)| d);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|_| self.err(ErrorCode::FaceFrameInvalid))?;
+        let mut check = self.face.check(slot, bytes).await.map_err(|c| self.err(c))?;
+        if let Some(problem) = check.problem {
+            check.message = problem.message(self.lang.get()).to_owned();
+        }
+        Ok(check)
+    }
+
+    /// Sends the three accepted frames; on success the session shows the new verification level.
+    #[instrument(skip_all)]
+    pub async fn face_submit(&self) -> Result<FaceDecision, AppError> {
+        let decision = crate::face::submit(&self.face, &self.client).await?;
+        info!(outcome = ?decision.outcome, reason = ?decision.reason, "face decision");
+        if decision.outcome == FaceOutcome::Verified {
+            if let Err(e) = self.refresh_session().await {
+                warn!(code = %e.code, "verified, but the session could not be refreshed yet");
+            }
+        }
+        Ok(decision)
+    }
+
+    /// Drops the challenge and any frames taken for it.
+    pub async fn face_cancel(&self) {
+        self.face.cancel().await;
     }
 }

@@ -161,7 +161,8 @@ pub(crate) async fn flush(db: &SqlitePool, vault: &Vault, client: &Client) -> Re
             _ if body.is_some() && plain.is_none() => (Verdict::Refused(ErrorCode::DraftCorrupt.to_string()), false),
             None => (Verdict::Refused(ErrorCode::InvalidRequest.to_string()), false),
             Some(method) => {
-                let req = Request { method, path: &path, body: plain, auth: signed_in, idempotency_key: Some(&key) };
+                let body = plain.map(|b| ("application/json".to_owned(), b));
+                let req = Request { method, path: &path, body, auth: signed_in, idempotency_key: Some(&key) };
                 match client.exchange(&req).await {
                     Ok(resp) if resp.status.is_success() => (Verdict::Sent, false),
                     Ok(resp) => (verdict(resp.status, client.problem(&resp).code), false),

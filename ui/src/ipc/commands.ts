@@ -3,6 +3,9 @@
 import { invoke } from '@tauri-apps/api/core'
 import type { AppError } from '../bindings/AppError'
 import type { AppInfo } from '../bindings/AppInfo'
+import type { FaceChallenge } from '../bindings/FaceChallenge'
+import type { FaceDecision } from '../bindings/FaceDecision'
+import type { FrameCheck } from '../bindings/FrameCheck'
 import type { SessionInfo } from '../bindings/SessionInfo'
 import type { SmsCodeSent } from '../bindings/SmsCodeSent'
 
@@ -70,3 +73,16 @@ export const draftSave = (item: string, payload: unknown) =>
   call<null>('draft_save', { item, payload })
 
 export const draftDiscard = (item: string) => call<null>('draft_discard', { item })
+
+export const faceStart = (name: string, idNumber: string) =>
+  call<FaceChallenge>('face_start', { name, idNumber }, true)
+
+/** `image`: base64 or a data URL (a camera frame from a canvas, or an imported photo). */
+export const faceCheckFrame = (slot: number, image: string) =>
+  call<FrameCheck>('face_check_frame', { slot, image })
+
+export const faceSubmit = () => call<FaceDecision>('face_submit', undefined, true)
+
+export const faceCancel = () => call<null>('face_cancel')
+
+export const refreshSession = () => call<SessionInfo>('refresh_session', undefined, true)

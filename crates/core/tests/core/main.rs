@@ -6,5 +6,7 @@ mod support;
 mod client;
 mod drafts;
 mod facade;
+mod face;
 mod keychain;
 mod outbox;
+mod qr;

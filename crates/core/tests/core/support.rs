@@ -29,16 +29,21 @@ impl Server {
 
 /// A demo-mode server on a free loopback port with its own SQLite file.
 pub async fn server() -> Server {
+    server_with(|_| {}).await
+}
+
+/// As [`server`], with the configuration adjusted first.
+pub async fn server_with(adjust: impl FnOnce(&mut jingtong_server::Config)) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let running = jingtong_server::start(jingtong_server::Config {
+    let mut config = jingtong_server::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
         database_url: None,
         demo: true,
         ..Default::default()
-    })
-    .await
-    .expect("server starts");
+    };
+    adjust(&mut config);
+    let running = jingtong_server::start(config).await.expect("server starts");
     Server { url: running.url(), running: Some(running), _dir: dir }
 }
 
@@ -57,6 +62,7 @@ pub fn config(dir: &Path, url: &str, service: &str) -> CoreConfig {
         server_url: url.to_owned(),
         keyring_service: service.to_owned(),
         keychain: KeychainBackend::Auto,
+        face_models: jingtong_face::asset_dir().join("models"),
     }
 }
 
@@ -202,4 +208,69 @@ pub fn json_strings(traffic: &str, field: &str) -> Vec<String> {
         .match_indices(&marker)
         .filter_map(|(i, _)| traffic[i + marker.len()..].split('"').next().map(str::to_owned))
         .collect()
+}
+
+/// A TCP pass-through that, once, lets a request containing `marker` reach the server and then
+/// closes the client's connection instead of passing the answer back: "the server decided, the
+/// app never heard".
+pub struct Cutter {
+    pub url: String,
+    cuts: Arc<Mutex<u32>>,
+}
+
+impl Cutter {
+    pub async fn start(upstream_url: &str, marker: &'static [u8]) -> Cutter {
+        let upstream: SocketAddr = upstream_url.trim_start_matches("http://").parse().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let cuts = Arc::new(Mutex::new(0u32));
+        let done = cuts.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let server = TcpStream::connect(upstream).await.unwrap();
+                let (mut cr, cw) = client.into_split();
+                let (sr, mut sw) = server.into_split();
+                let marked = Arc::new(Mutex::new(false));
+                let (m, d) = (marked.clone(), done.clone());
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 8192];
+                    while let Ok(n) = cr.read(&mut buf).await {
+                        if n == 0 || sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                        if !*m.lock().unwrap() {
+                            seen.extend_from_slice(&buf[..n]);
+                            if seen.windows(marker.len()).any(|w| w == marker) && *d.lock().unwrap() == 0 {
+                                *m.lock().unwrap() = true;
+                            }
+                        }
+                    }
+                });
+                let d = done.clone();
+                tokio::spawn(async move {
+                    let (mut sr, mut cw) = (sr, cw);
+                    let mut buf = [0u8; 8192];
+                    while let Ok(n) = sr.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        if *marked.lock().unwrap() {
+                            *d.lock().unwrap() += 1;
+                            break; // drop the answer and the connection
+                        }
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = cw.shutdown().await;
+                });
+            }
+        });
+        Cutter { url, cuts }
+    }
+
+    pub fn cuts(&self) -> u32 {
+        *self.cuts.lock().unwrap()
+    }
 }

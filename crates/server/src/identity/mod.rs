@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jingtong_api::auth::Role;
 use jingtong_api::identity::rules::{
-    ACTIONS_PER_CHALLENGE, CHALLENGE_TTL_SECONDS, FRAMES_REQUIRED, MAX_ATTEMPTS_PER_DAY, NAME_MAX_CHARS, NAME_MIN_CHARS,
+    ACTIONS_PER_CHALLENGE, CHALLENGE_TTL_SECONDS, FRAMES_REQUIRED, MAX_ATTEMPTS_PER_DAY,
 };
 use jingtong_api::identity::{
     ChallengeAction, FaceChallenge, FaceChallengeRequest, FaceDecision, FaceOutcome, NextStep,
@@ -86,12 +86,6 @@ fn attempts_left(used: i64) -> u32 {
     (i64::from(MAX_ATTEMPTS_PER_DAY) - used).max(0) as u32
 }
 
-fn valid_name(name: &str) -> Option<String> {
-    let name = name.trim();
-    let chars = name.chars().count();
-    ((NAME_MIN_CHARS..=NAME_MAX_CHARS).contains(&chars) && !name.chars().any(char::is_control)).then(|| name.to_owned())
-}
-
 /// Starts a face verification: checks name and ID number with the population registry and issues a
 /// single-use challenge with two random pose actions, valid for 2 minutes. At most 5 per day.
 #[utoipa::path(
@@ -125,7 +119,7 @@ pub async fn create_challenge(
     resident(&user)?;
     engine(&state)?;
     let id_number = IdNumber::parse(&body.id_number);
-    let name = valid_name(&body.name);
+    let name = jingtong_api::identity::parse_name(&body.name).ok();
     let (id_number, name) = match (id_number, name) {
         (Ok(id), Some(name)) => (id, name),
         (id, name) => {
