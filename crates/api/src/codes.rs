@@ -98,6 +98,9 @@ catalogue! {
     IdentityNotFound = "identity_not_found", 404,
         "姓名与身份证号码不匹配，请核对后重试。", "The name and ID number do not match our records. Please check them.",
         "The population registry has no person with this name and ID number (which one is wrong is not told).", "Check both against your ID card; if they are right, visit a police service window.";
+    IdentityBoundElsewhere = "identity_bound_elsewhere", 409,
+        "该身份证号码已在另一个账户完成实名认证。", "This ID number is already verified on another account.",
+        "One person has one verified account; another phone number already proved this identity.", "Sign in with the phone number you used before; if you no longer have it, visit a police service window to move the verification.";
     FaceAttemptsExhausted = "face_attempts_exhausted", 429,
         "今日刷脸认证次数已用完，请明天再试或前往公安服务窗口办理。", "No face verification attempts left today. Try tomorrow or visit a police service window.",
         "At most 5 face verification attempts per account per day (Asia/Shanghai).", "Wait until tomorrow (the time is shown), or verify in person at a police service window.";

@@ -100,6 +100,8 @@ fn attempts_left(used: i64) -> u32 {
         (status = 403, description = "`forbidden`: not a resident account", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`identity_not_found`: name and number do not match the registry",
             body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`identity_bound_elsewhere`: another account already verified this ID number",
+            body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`face_registry_photo_missing`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`face_attempts_exhausted`: 5 attempts per day (Asia/Shanghai); \
             `rate_limited`: 20 registry lookups per 24 h",
@@ -141,6 +143,15 @@ pub async fn create_challenge(
         tracing::info!("face attempts exhausted for today");
         return Err(ApiProblem::new(ErrorCode::FaceAttemptsExhausted).retry_after((wait_ms as u64).div_ceil(1000)));
     }
+    let bound: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE id_number_hash = $1 AND id <> $2")
+        .bind(state.keys.keyed_hash(ID_NUMBER, id_number.as_str()))
+        .bind(&user.user_id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    if bound.is_some() {
+        tracing::info!("ID number already verified on another account");
+        return Err(ApiProblem::new(ErrorCode::IdentityBoundElsewhere));
+    }
     let mut conn = state.db.pool.acquire().await?;
     let refused = ratelimit::hit(&mut conn, &format!("identity-lookup:{}", user.user_id), &LOOKUP_LIMIT, now).await?;
     drop(conn);
@@ -170,6 +181,24 @@ pub async fn create_challenge(
     let nonce = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let id = uuid::Uuid::now_v7().to_string();
     let expires_at = now + i64::from(CHALLENGE_TTL_SECONDS) * 1000;
+    let mut tx = state.db.pool.begin().await?;
+    // The gate: one conditional UPDATE takes an attempt, so parallel requests cannot share the last one.
+    let day = shanghai_day_start(now);
+    let taken = sqlx::query(
+        "UPDATE users SET face_attempts = CASE WHEN face_day = $1 THEN face_attempts + 1 ELSE 1 END, face_day = $1
+         WHERE id = $2 AND (face_day IS NULL OR face_day <> $1 OR face_attempts < $3)",
+    )
+    .bind(day)
+    .bind(&user.user_id)
+    .bind(i64::from(MAX_ATTEMPTS_PER_DAY))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if taken == 0 {
+        let wait_ms = day + DAY_MS - now;
+        tracing::info!("face attempts exhausted for today (concurrent request)");
+        return Err(ApiProblem::new(ErrorCode::FaceAttemptsExhausted).retry_after((wait_ms as u64).div_ceil(1000)));
+    }
     sqlx::query(
         "INSERT INTO face_challenges (id, user_id, registry_person_id, name_enc, id_number_enc, id_number_hash,
            nonce_hash, actions, created_at, expires_at, used_at)
@@ -185,8 +214,9 @@ pub async fn create_challenge(
     .bind(serde_json::to_string(&actions).map_err(|e| ApiProblem::internal(&e))?)
     .bind(now)
     .bind(expires_at)
-    .execute(&state.db.pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     let event = Event { user_id: Some(&user.user_id), client_ip: ip, detail: Some(id.clone()), ..Event::default() };
     audit::record(&state.db, Kind::FaceChallenge, now, event).await?;
     tracing::info!(challenge_id = %id, "face challenge issued");

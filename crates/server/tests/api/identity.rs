@@ -132,6 +132,9 @@ api_test!(
         assert_eq!(d["attempts_left"], 4);
         let me: Value = app.me(&t).await.json().await.unwrap();
         assert_eq!(me["verification_level"], "real_name");
+        // One verified account per person: another account cannot claim this identity.
+        let other = token(&app, obama().0).await;
+        expect_problem(challenge(&app, &other, franck().1, franck().2).await, StatusCode::CONFLICT, "identity_bound_elsewhere").await;
 
         // A retry with the same key and body gets the first decision; nothing is decided twice.
         let again = decision(submit(&app, &t, &ch, [FRONTAL, DOWN, LEFT], "key-1").await).await;
@@ -333,5 +336,18 @@ api_test!(
         assert_eq!(a, b);
         assert_eq!(a["outcome"], "verified", "{a}");
         assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM face_decisions").await, 1);
+    }
+);
+
+api_test!(
+    async fn parallel_requests_cannot_share_the_last_attempt(backend) {
+        let app = face_app(backend).await;
+        let t = token(&app, franck().0).await;
+        let tries = (0..12).map(|_| challenge(&app, &t, franck().1, franck().2));
+        let statuses: Vec<StatusCode> = futures::future::join_all(tries).await.iter().map(|r| r.status()).collect();
+        let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+        assert_eq!(created, 5, "{statuses:?}");
+        assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM face_challenges").await, 5);
     }
 );
