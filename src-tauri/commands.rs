@@ -3,10 +3,11 @@
 
 use jingtong_api::auth::SmsCodeSent;
 use jingtong_api::identity::{FaceChallenge, FaceDecision};
+use jingtong_api::payments::{BillView, PaymentOrder, Receipt};
 use jingtong_api::{ErrorCode, Lang};
 use jingtong_core::{AppError, AppInfo, Core, FrameCheck, SessionInfo};
 use serde_json::Value;
-use tauri::State;
+use tauri::{Manager, State};
 
 type Reply<T> = Result<T, AppError>;
 
@@ -84,4 +85,82 @@ pub async fn face_cancel(core: State<'_, Core>) -> Reply<()> {
 #[tauri::command]
 pub async fn refresh_session(core: State<'_, Core>) -> Reply<SessionInfo> {
     core.refresh_session().await
+}
+
+/// `image` is base64 (a data URL is fine): a camera frame or an imported photo of a bill's QR code.
+#[tauri::command]
+pub async fn pay_scan_image(core: State<'_, Core>, image: String) -> Reply<BillView> {
+    core.pay_scan_image(&image).await
+}
+
+#[tauri::command]
+pub async fn pay_scan_text(core: State<'_, Core>, code: String) -> Reply<BillView> {
+    core.pay_scan_text(&code).await
+}
+
+#[tauri::command]
+pub async fn bills(core: State<'_, Core>) -> Reply<Vec<BillView>> {
+    core.bills().await
+}
+
+#[tauri::command]
+pub async fn bill(core: State<'_, Core>, bill_id: String) -> Reply<BillView> {
+    core.bill(&bill_id).await
+}
+
+#[tauri::command]
+pub async fn pay_order(core: State<'_, Core>, bill_id: String) -> Reply<PaymentOrder> {
+    core.pay_order(&bill_id).await
+}
+
+#[tauri::command]
+pub async fn pay_order_status(core: State<'_, Core>, order_id: String) -> Reply<PaymentOrder> {
+    core.pay_order_status(&order_id).await
+}
+
+/// Opens the provider's page for an order of this resident in its own window (remote content: no IPC).
+#[tauri::command]
+pub async fn pay_open_provider<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    core: State<'_, Core>,
+    order_id: String,
+) -> Reply<()> {
+    let order = core.pay_order_status(&order_id).await?;
+    let url = core.provider_url(&order.pay_url)?;
+    let label = format!("pay-{}", order.order_id.replace(|c: char| !c.is_ascii_alphanumeric(), ""));
+    if let Some(existing) = app.get_webview_window(&label) {
+        let _ = existing.set_focus();
+        return Ok(());
+    }
+    tauri::WebviewWindowBuilder::new(&app, label, tauri::WebviewUrl::External(url))
+        .title("支付 Payment")
+        .inner_size(420.0, 640.0)
+        .build()
+        .map_err(|_| AppError::new(ErrorCode::Internal, core.language()))?;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn receipt(core: State<'_, Core>, number: String) -> Reply<Receipt> {
+    core.receipt(&number).await
+}
+
+#[tauri::command]
+pub fn receipt_qr_svg(core: State<'_, Core>, verify_code: String) -> Reply<String> {
+    core.receipt_qr_svg(&verify_code)
+}
+
+/// Saves the e-receipt into the downloads folder and answers the file's path.
+#[tauri::command]
+pub async fn receipt_export<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    core: State<'_, Core>,
+    number: String,
+) -> Reply<String> {
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().document_dir())
+        .map_err(|_| AppError::new(ErrorCode::ExportFailed, core.language()))?;
+    Ok(core.receipt_export(&number, &dir).await?.display().to_string())
 }

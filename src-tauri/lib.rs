@@ -24,6 +24,16 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::face_submit,
         commands::face_cancel,
         commands::refresh_session,
+        commands::pay_scan_image,
+        commands::pay_scan_text,
+        commands::bills,
+        commands::bill,
+        commands::pay_order,
+        commands::pay_order_status,
+        commands::pay_open_provider,
+        commands::receipt,
+        commands::receipt_qr_svg,
+        commands::receipt_export,
     ])
 }
 

@@ -2,6 +2,9 @@ import { createRouter, type RouterHistory } from 'vue-router'
 import type { Pinia } from 'pinia'
 import { useSession } from './stores/session'
 import Face from './views/FaceView.vue'
+import Bill from './views/pay/BillView.vue'
+import Receipt from './views/pay/ReceiptView.vue'
+import Scan from './views/pay/ScanView.vue'
 import Home from './views/HomeView.vue'
 import Me from './views/MeView.vue'
 import Privacy from './views/PrivacyView.vue'
@@ -17,6 +20,9 @@ export function createAppRouter(history: RouterHistory, pinia: Pinia, startup: P
       { path: '/', component: Home, meta: { tabbar: true } },
       { path: '/me', component: Me, meta: { tabbar: true } },
       { path: '/face', component: Face },
+      { path: '/pay', component: Scan },
+      { path: '/pay/bills/:id', component: Bill },
+      { path: '/pay/receipts/:number', component: Receipt },
       { path: '/:rest(.*)*', redirect: '/' },
     ],
   })

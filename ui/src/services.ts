@@ -7,7 +7,7 @@ export const SERVICES = [
   { key: 'id-card', icon: 'idcard' },
   { key: 'temp-id', icon: 'vip-card-o' },
   { key: 'vehicle-move', icon: 'logistics' },
-  { key: 'scan-pay', icon: 'scan' },
+  { key: 'scan-pay', icon: 'scan', route: '/pay' },
   { key: 'progress', icon: 'todo-list-o' },
   { key: 'case-lookup', icon: 'description-o' },
 ] as const satisfies readonly { key: string; icon: string; route?: string }[]

@@ -167,12 +167,18 @@ catalogue! {
     BillCodeExpired = "bill_code_expired", 410,
         "该缴款二维码已过期，请凭缴款单号查询。", "This payment code has expired. Look the bill up by its number.",
         "The code is past its last valid day (Asia/Shanghai).", "Enter the bill number to see what is due now, or ask the issuing office for a new bill.";
+    BillAlreadyPaid = "bill_already_paid", 409,
+        "该缴款单已缴清，无需重复缴费。", "This bill has already been paid. There is nothing more to pay.",
+        "A payment for this bill was already settled; a new payment order would charge twice.", "Open the bill to see its e-receipt; if you think this is wrong, contact the payee office.";
     QrNotFound = "qr_not_found", 0,
         "未识别到二维码，请将二维码置于画面中央并保持清晰。", "No QR code was found. Center the code in the picture and keep it sharp.",
         "The image holds no QR code the decoder could read (too small, blurred, cut off or too dark).", "Move closer, hold still in good light, or import a sharper photo.";
     QrImageInvalid = "qr_image_invalid", 0,
         "图片无法读取，请选择JPEG或PNG图片。", "The image could not be read. Choose a JPEG or PNG image.",
         "The file is not a JPEG/PNG image, is damaged, or is too large.", "Import a JPEG or PNG photo of the code.";
+    ExportFailed = "export_failed", 0,
+        "文件保存失败，请检查存储空间后重试。", "The file could not be saved. Check the free space and try again.",
+        "The app could not write the file to the downloads folder.", "Free some space or check the folder's permissions, then export again.";
     Offline = "offline", 0,
         "网络不可用，请检查网络后重试。", "You are offline. Check your network and try again.",
         "The app cannot reach the server.", "Check Wi-Fi or mobile data; what you typed is kept.";

@@ -8,6 +8,7 @@ pub mod codes;
 pub mod id_number;
 pub mod identity;
 pub mod lang;
+pub mod payments;
 pub mod phone;
 pub mod plate;
 pub mod problem;

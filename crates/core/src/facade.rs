@@ -6,6 +6,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use jingtong_api::auth::{Me, SessionRequest, SmsCodeRequest, SmsCodeSent, TokenPair};
 use jingtong_api::identity::{FaceChallenge, FaceChallengeRequest, FaceDecision, FaceOutcome};
+use jingtong_api::payments::{BillView, PaymentOrder, Receipt};
 use jingtong_api::{ErrorCode, IdNumber, Lang, Phone};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,7 @@ use crate::client::{Client, Request};
 use crate::face::{FaceFlow, FrameCheck};
 use crate::lang::LangCell;
 use crate::outbox::{self, FlushReport, OutboxEntry};
+use crate::pay::Payments;
 use crate::tokens::TokenStore;
 use crate::vault::Vault;
 use crate::{db, drafts, session, AppError, Keychain, KeychainBackend, Sensitive, SessionInfo};
@@ -66,6 +68,7 @@ pub struct Core {
     server_url: String,
     flush_lock: Mutex<()>,
     face: FaceFlow,
+    pay: Payments,
 }
 
 impl Core {
@@ -85,7 +88,16 @@ impl Core {
         let client = Client::new(&server_url, lang.clone(), TokenStore::new(keychain.clone()))
             .map_err(|c| AppError::new(c, Lang::ZhCn))?;
         let face = FaceFlow::new(config.face_models);
-        Ok(Core { db, lang, client, vault: Vault::new(keychain), server_url, flush_lock: Mutex::new(()), face })
+        Ok(Core {
+            db,
+            lang,
+            client,
+            vault: Vault::new(keychain),
+            server_url,
+            flush_lock: Mutex::new(()),
+            face,
+            pay: Payments::default(),
+        })
     }
 
     fn err(&self, code: ErrorCode) -> AppError {
@@ -270,5 +282,72 @@ impl Core {
     /// Drops the challenge and any frames taken for it.
     pub async fn face_cancel(&self) {
         self.face.cancel().await;
+    }
+
+    /// Reads the bill QR code in a picture (base64 JPEG/PNG: a camera frame or an imported photo) and
+    /// asks the server for the bill. `qr_not_found` while the camera has no code in view.
+    pub async fn pay_scan_image(&self, image_base64: &str) -> Result<BillView, AppError> {
+        let data = image_base64.rsplit_once("base64,").map_or(image_base64, |(_, d)| d);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|_| self.err(ErrorCode::QrImageInvalid))?;
+        let texts = tokio::task::spawn_blocking(move || crate::qr::decode_qr(&bytes))
+            .await
+            .map_err(|_| self.err(ErrorCode::Internal))?
+            .map_err(|c| self.err(c))?;
+        let code = crate::pay::pick_bill_code(texts).map_err(|c| self.err(c))?;
+        self.pay.scan(&self.client, &code).await
+    }
+
+    /// The same for a code read by a phone's scanner plugin (text).
+    pub async fn pay_scan_text(&self, code: &str) -> Result<BillView, AppError> {
+        self.pay.scan(&self.client, code).await
+    }
+
+    pub async fn bills(&self) -> Result<Vec<BillView>, AppError> {
+        self.pay.bills(&self.client).await
+    }
+
+    pub async fn bill(&self, bill_id: &str) -> Result<BillView, AppError> {
+        self.pay.bill(&self.client, bill_id).await
+    }
+
+    pub async fn pay_order(&self, bill_id: &str) -> Result<PaymentOrder, AppError> {
+        self.pay.order(&self.client, bill_id).await
+    }
+
+    pub async fn pay_order_status(&self, order_id: &str) -> Result<PaymentOrder, AppError> {
+        self.pay.order_status(&self.client, order_id).await
+    }
+
+    pub async fn receipt(&self, number: &str) -> Result<Receipt, AppError> {
+        self.pay.receipt(&self.client, number).await
+    }
+
+    /// The receipt's verification QR code as SVG markup.
+    pub fn receipt_qr_svg(&self, verify_code: &str) -> Result<String, AppError> {
+        crate::pay::receipt_qr_svg(verify_code).map_err(|c| self.err(c))
+    }
+
+    /// Writes the receipt as a self-contained HTML file into `dir`; returns its path.
+    pub async fn receipt_export(&self, number: &str, dir: &std::path::Path) -> Result<PathBuf, AppError> {
+        let receipt = self.receipt(number).await?;
+        let html = crate::pay::receipt_html(&receipt).map_err(|c| self.err(c))?;
+        let path = dir.join(format!("jingtong-receipt-{}.html", receipt.receipt_number));
+        tokio::fs::create_dir_all(dir).await.map_err(|_| self.err(ErrorCode::ExportFailed))?;
+        tokio::fs::write(&path, html).await.map_err(|_| self.err(ErrorCode::ExportFailed))?;
+        info!("receipt exported");
+        Ok(path)
+    }
+
+    /// The provider page URL, only if it is on this app's server (the local provider) or HTTPS.
+    pub fn provider_url(&self, pay_url: &str) -> Result<reqwest::Url, AppError> {
+        let url = reqwest::Url::parse(pay_url).map_err(|_| self.err(ErrorCode::UnexpectedResponse))?;
+        let ours = pay_url.starts_with(&format!("{}/", self.server_url));
+        if ours || url.scheme() == "https" {
+            Ok(url)
+        } else {
+            Err(self.err(ErrorCode::UnexpectedResponse))
+        }
     }
 }

@@ -11,6 +11,7 @@ mod face;
 pub mod keychain;
 mod lang;
 mod outbox;
+mod pay;
 pub mod qr;
 mod sensitive;
 mod session;

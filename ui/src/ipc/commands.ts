@@ -3,6 +3,9 @@
 import { invoke } from '@tauri-apps/api/core'
 import type { AppError } from '../bindings/AppError'
 import type { AppInfo } from '../bindings/AppInfo'
+import type { BillView } from '../bindings/BillView'
+import type { PaymentOrder } from '../bindings/PaymentOrder'
+import type { Receipt } from '../bindings/Receipt'
 import type { FaceChallenge } from '../bindings/FaceChallenge'
 import type { FaceDecision } from '../bindings/FaceDecision'
 import type { FrameCheck } from '../bindings/FrameCheck'
@@ -86,3 +89,24 @@ export const faceSubmit = () => call<FaceDecision>('face_submit', undefined, tru
 export const faceCancel = () => call<null>('face_cancel')
 
 export const refreshSession = () => call<SessionInfo>('refresh_session', undefined, true)
+
+/** `image`: base64 or a data URL of a picture holding a bill's QR code. */
+export const payScanImage = (image: string) => call<BillView>('pay_scan_image', { image }, true)
+
+export const payScanText = (code: string) => call<BillView>('pay_scan_text', { code }, true)
+
+export const bills = () => call<BillView[]>('bills', undefined, true)
+
+export const bill = (billId: string) => call<BillView>('bill', { billId }, true)
+
+export const payOrder = (billId: string) => call<PaymentOrder>('pay_order', { billId }, true)
+
+export const payOrderStatus = (orderId: string) => call<PaymentOrder>('pay_order_status', { orderId }, true)
+
+export const payOpenProvider = (orderId: string) => call<null>('pay_open_provider', { orderId }, true)
+
+export const receipt = (number: string) => call<Receipt>('receipt', { number }, true)
+
+export const receiptQrSvg = (verifyCode: string) => call<string>('receipt_qr_svg', { verifyCode })
+
+export const receiptExport = (number: string) => call<string>('receipt_export', { number }, true)
