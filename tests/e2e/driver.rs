@@ -96,12 +96,43 @@ impl App {
     }
 
     pub async fn click(&mut self, css: &str) {
-        self.find(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        // A closing dialog's overlay can cover the target for a moment: retry briefly.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match self.find(css).await.click().await {
+                Ok(_) => break,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("click {css} not taken yet ({e}); retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
         self.interactions += 1;
     }
 
     pub async fn type_into(&mut self, css: &str, text: &str) {
         self.find(css).await.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        self.interactions += 1;
+    }
+
+    /// What a file picker does: hands the `<input type=file>` at `css` a file and fires `change`.
+    pub async fn give_file(&mut self, css: &str, bytes: &[u8], name: &str, mime: &str) {
+        use base64::Engine as _;
+        let script = r#"
+            const [css, data, name, mime] = arguments;
+            const bin = atob(data);
+            const bytes = new Uint8Array(bin.length);
+            for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+            const input = document.querySelector(css);
+            const dt = new DataTransfer();
+            dt.items.add(new File([bytes], name, { type: mime }));
+            input.files = dt.files;
+            input.dispatchEvent(new Event('change', { bubbles: true }));
+        "#;
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        let args = vec![css.into(), data.into(), name.into(), mime.into()];
+        self.client.execute(script, args).await.unwrap_or_else(|e| panic!("file for {css}: {e}"));
         self.interactions += 1;
     }
 

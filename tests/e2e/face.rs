@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use jingtong_face::PoseAction;
 
 use crate::driver::{scratch, App};
@@ -17,25 +16,11 @@ fn demo_identity() -> (String, String) {
     (r["name"].as_str().unwrap().to_owned(), r["id_number"].as_str().unwrap().to_owned())
 }
 
-/// What the file picker does: hands the page a File in the import input's `change` event.
 async fn import_photo(app: &mut App, name: &str) {
     let path = jingtong_face::asset_dir().join("testdata").join(name);
     let bytes =
         std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run scripts/fetch-face-assets)", path.display()));
-    let script = r#"
-        const [data, name] = arguments;
-        const bin = atob(data);
-        const bytes = new Uint8Array(bin.length);
-        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-        const input = document.querySelector('[data-testid="face-import"]');
-        const dt = new DataTransfer();
-        dt.items.add(new File([bytes], name, { type: 'image/png' }));
-        input.files = dt.files;
-        input.dispatchEvent(new Event('change', { bubbles: true }));
-    "#;
-    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-    app.client.execute(script, vec![data.into(), name.into()]).await.expect("photo handed to the page");
-    app.interactions += 1;
+    app.give_file(r#"[data-testid="face-import"]"#, &bytes, name, "image/png").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,4 +3,5 @@
 
 mod driver;
 mod face;
+mod pay;
 mod sign_in;

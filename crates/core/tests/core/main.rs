@@ -9,4 +9,5 @@ mod facade;
 mod face;
 mod keychain;
 mod outbox;
+mod pay;
 mod qr;

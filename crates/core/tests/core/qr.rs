@@ -41,7 +41,7 @@ fn assert_reads_the_bill(found: Result<Vec<String>, ErrorCode>) {
 }
 
 /// Black modules on white, `module` pixels each, with the standard 4-module quiet zone.
-fn render(text: &str, module: u32) -> GrayImage {
+pub fn render(text: &str, module: u32) -> GrayImage {
     let code = QrCode::with_error_correction_level(text, EcLevel::M).unwrap();
     let n = code.width() as u32;
     let colors = code.to_colors();
@@ -55,7 +55,7 @@ fn render(text: &str, module: u32) -> GrayImage {
     })
 }
 
-fn png(img: &GrayImage) -> Vec<u8> {
+pub fn png(img: &GrayImage) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, ImageFormat::Png).unwrap();
     out.into_inner()
