@@ -164,3 +164,8 @@ pub async fn receipt_export<R: tauri::Runtime>(
         .map_err(|_| AppError::new(ErrorCode::ExportFailed, core.language()))?;
     Ok(core.receipt_export(&number, &dir).await?.display().to_string())
 }
+
+#[tauri::command]
+pub fn service_item(core: State<'_, Core>, item: String) -> Reply<jingtong_core::ServiceItemPage> {
+    core.service_item(&item)
+}

@@ -34,6 +34,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::receipt,
         commands::receipt_qr_svg,
         commands::receipt_export,
+        commands::service_item,
     ])
 }
 

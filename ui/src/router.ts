@@ -5,6 +5,8 @@ import Face from './views/FaceView.vue'
 import Bill from './views/pay/BillView.vue'
 import Receipt from './views/pay/ReceiptView.vue'
 import Scan from './views/pay/ScanView.vue'
+import IdCard from './views/services/IdCardView.vue'
+import ServiceItem from './views/services/ServiceItemView.vue'
 import Home from './views/HomeView.vue'
 import Me from './views/MeView.vue'
 import Privacy from './views/PrivacyView.vue'
@@ -21,6 +23,8 @@ export function createAppRouter(history: RouterHistory, pinia: Pinia, startup: P
       { path: '/me', component: Me, meta: { tabbar: true } },
       { path: '/face', component: Face },
       { path: '/pay', component: Scan },
+      { path: '/id-card', component: IdCard },
+      { path: '/services/:item', component: ServiceItem },
       { path: '/pay/bills/:id', component: Bill },
       { path: '/pay/receipts/:number', component: Receipt },
       { path: '/:rest(.*)*', redirect: '/' },

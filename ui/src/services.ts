@@ -4,8 +4,8 @@ import zhCN from './i18n/zh-CN'
 
 export const SERVICES = [
   { key: 'face', icon: 'smile-o', route: '/face' },
-  { key: 'id-card', icon: 'idcard' },
-  { key: 'temp-id', icon: 'vip-card-o' },
+  { key: 'id-card', icon: 'idcard', route: '/id-card' },
+  { key: 'temp-id', icon: 'vip-card-o', route: '/services/temporary_id_card' },
   { key: 'vehicle-move', icon: 'logistics' },
   { key: 'scan-pay', icon: 'scan', route: '/pay' },
   { key: 'progress', icon: 'todo-list-o' },

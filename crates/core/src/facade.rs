@@ -350,4 +350,9 @@ impl Core {
             Err(self.err(ErrorCode::UnexpectedResponse))
         }
     }
+
+    /// The service item page (fees, time limit, materials, legal sources) from the rules data; no network.
+    pub fn service_item(&self, item: &str) -> Result<crate::ServiceItemPage, AppError> {
+        crate::services::page(item, crate::services::shanghai_today()).map_err(|c| self.err(c))
+    }
 }

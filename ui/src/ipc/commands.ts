@@ -6,6 +6,7 @@ import type { AppInfo } from '../bindings/AppInfo'
 import type { BillView } from '../bindings/BillView'
 import type { PaymentOrder } from '../bindings/PaymentOrder'
 import type { Receipt } from '../bindings/Receipt'
+import type { ServiceItemPage } from '../bindings/ServiceItemPage'
 import type { FaceChallenge } from '../bindings/FaceChallenge'
 import type { FaceDecision } from '../bindings/FaceDecision'
 import type { FrameCheck } from '../bindings/FrameCheck'
@@ -110,3 +111,5 @@ export const receipt = (number: string) => call<Receipt>('receipt', { number }, 
 export const receiptQrSvg = (verifyCode: string) => call<string>('receipt_qr_svg', { verifyCode })
 
 export const receiptExport = (number: string) => call<string>('receipt_export', { number }, true)
+
+export const serviceItem = (item: string) => call<ServiceItemPage>('service_item', { item })
