@@ -169,3 +169,9 @@ pub async fn receipt_export<R: tauri::Runtime>(
 pub fn service_item(core: State<'_, Core>, item: String) -> Reply<jingtong_core::ServiceItemPage> {
     core.service_item(&item)
 }
+
+/// `image` is base64 (a data URL is fine): a photo to turn into a GA 461 ID photo.
+#[tauri::command]
+pub async fn id_photo_check(core: State<'_, Core>, image: String) -> Reply<jingtong_core::IdPhotoCheck> {
+    core.id_photo_check(&image).await
+}

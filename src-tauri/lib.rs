@@ -35,6 +35,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::receipt_qr_svg,
         commands::receipt_export,
         commands::service_item,
+        commands::id_photo_check,
     ])
 }
 

@@ -101,6 +101,18 @@ catalogue! {
     IdentityBoundElsewhere = "identity_bound_elsewhere", 409,
         "该身份证号码已在另一个账户完成实名认证。", "This ID number is already verified on another account.",
         "One person has one verified account; another phone number already proved this identity.", "Sign in with the phone number you used before; if you no longer have it, visit a police service window to move the verification.";
+    IdPhotoNotFrontal = "id_photo_not_frontal", 422,
+        "证件照须正面免冠，请正对镜头重新拍摄。", "An ID photo must be taken from the front. Face the camera and take it again.",
+        "The head is turned more than the ID-photo standard allows.", "Look straight into the camera, shoulders level, and take the photo again.";
+    IdPhotoTooSmall = "id_photo_too_small", 422,
+        "照片中的人脸太小或清晰度不够，请靠近一些重新拍摄。", "The face is too small or not sharp enough. Come closer and take it again.",
+        "Scaling the face to the standard width would enlarge the photo too much (it would be blurred).", "Take the photo from about one metre so the head fills the upper half of the picture.";
+    IdPhotoTooTight = "id_photo_too_tight", 422,
+        "头部离照片边缘太近，请在头顶和两侧留出空间重新拍摄。", "The head is too close to the edge. Leave space above and beside the head.",
+        "The standard crop around the head reaches beyond the picture.", "Step back a little and keep the whole head and shoulders in the picture with space around them.";
+    IdPhotoBackground = "id_photo_background", 422,
+        "背景须为纯色浅色，请在白色或浅色墙前重新拍摄。", "The background must be plain and light. Stand in front of a white or light wall.",
+        "The areas beside and above the head are not even and light.", "Stand half a metre in front of a plain white or light-blue wall, away from shadows, or have the photo taken at a station.";
     FaceAttemptsExhausted = "face_attempts_exhausted", 429,
         "今日刷脸认证次数已用完，请明天再试或前往公安服务窗口办理。", "No face verification attempts left today. Try tomorrow or visit a police service window.",
         "At most 5 face verification attempts per account per day (Asia/Shanghai).", "Wait until tomorrow (the time is shown), or verify in person at a police service window.";

@@ -355,4 +355,27 @@ impl Core {
     pub fn service_item(&self, item: &str) -> Result<crate::ServiceItemPage, AppError> {
         crate::services::page(item, crate::services::shanghai_today()).map_err(|c| self.err(c))
     }
+
+    /// Turns a photo (base64 JPEG/PNG) into a GA 461 ID photo on the device, or says what is wrong.
+    pub async fn id_photo_check(&self, image_base64: &str) -> Result<crate::IdPhotoCheck, AppError> {
+        let data = image_base64.rsplit_once("base64,").map_or(image_base64, |(_, d)| d);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|_| self.err(ErrorCode::FaceFrameInvalid))?;
+        let engine = self.face.engine().await.ok_or_else(|| self.err(ErrorCode::ServiceUnavailable))?;
+        let spec = crate::id_photo::GA_461;
+        let p = tokio::task::spawn_blocking(move || crate::id_photo::process(&bytes, &engine, &spec))
+            .await
+            .map_err(|_| self.err(ErrorCode::Internal))?;
+        Ok(crate::IdPhotoCheck {
+            ok: p.problem.is_none(),
+            problem: p.problem,
+            message: p.problem.map(|c| c.message(self.lang.get()).to_owned()).unwrap_or_default(),
+            bytes: p.jpeg.as_ref().map_or(0, |j| j.len() as u32),
+            jpeg_base64: p.jpeg.map(|j| base64::engine::general_purpose::STANDARD.encode(j)),
+            face_width_px: p.face_width_px,
+            head_top_px: p.head_top_px,
+            eye_line_from_bottom_px: p.eye_line_from_bottom_px,
+        })
+    }
 }

@@ -100,7 +100,7 @@ impl FaceFlow {
     }
 
     /// The local engine, loaded once on first use; `None` (and one warning) without the models.
-    async fn engine(&self) -> Option<Arc<LocalEngine>> {
+    pub(crate) async fn engine(&self) -> Option<Arc<LocalEngine>> {
         let models = self.models.clone();
         self.engine
             .get_or_init(|| async move {

@@ -1,4 +1,4 @@
-//! Append-only audit trail of sign-in and identity events. Rows hold keyed hashes, never the number.
+//! Append-only audit trail of sign-in, identity and payment events. Rows hold keyed hashes, never the number.
 
 use crate::db::Db;
 
@@ -14,6 +14,10 @@ pub enum Kind {
     FaceChallenge,
     FaceVerified,
     FaceRejected,
+    /// An order needs a person: amount mismatch, or money for a closed order (refund).
+    PaymentFlagged,
+    /// A payment notification failed its signature, time window or nonce check.
+    PaymentNotifyRefused,
 }
 
 impl Kind {
@@ -29,6 +33,8 @@ impl Kind {
             Kind::FaceChallenge => "face_challenge",
             Kind::FaceVerified => "face_verified",
             Kind::FaceRejected => "face_rejected",
+            Kind::PaymentFlagged => "payment_flagged",
+            Kind::PaymentNotifyRefused => "payment_notify_refused",
         }
     }
 }

@@ -18,6 +18,9 @@ pub struct Config {
     /// Tests only: every face challenge asks for these actions instead of random ones.
     /// Ignored in release builds (`debug_assertions` off), so production challenges are always random.
     pub fixed_face_actions: Option<Vec<jingtong_face::PoseAction>>,
+    /// Runs due background jobs (payment expiry, reconciliation, notification deliveries) every half
+    /// second. Tests turn it off and call `Running::run_jobs_once` after moving the clock.
+    pub run_jobs: bool,
 }
 
 impl Default for Config {
@@ -30,6 +33,7 @@ impl Default for Config {
             demo: false,
             face_dir: None,
             fixed_face_actions: None,
+            run_jobs: true,
         }
     }
 }

@@ -133,6 +133,30 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Reads a private text file under `DATA_DIR/keys`, creating it once with `make` (mode 0600). When two
+/// processes race, both read the one that was written first.
+pub fn load_or_create_private(path: &Path, make: impl FnOnce() -> String) -> std::io::Result<String> {
+    if !path.exists() {
+        if let Some(dir) = path.parent() {
+            create_private_dir(dir)?;
+        }
+        // Written whole to a private temporary file, then linked into place: nobody reads half a key.
+        let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::now_v7().simple()));
+        let mut f = create_private(&tmp)?;
+        f.write_all(make().as_bytes())?;
+        f.sync_all()?;
+        drop(f);
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    std::fs::read_to_string(path)
+}
+
 fn create_private_dir(path: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);

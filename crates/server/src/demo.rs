@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use jingtong_api::bill::BillNumber;
 use jingtong_api::{IdNumber, Phone, Plate};
 use serde::Deserialize;
 use time::format_description::BorrowedFormatItem;
@@ -60,8 +61,11 @@ struct Vehicle {
 #[derive(Deserialize)]
 struct Bill {
     id: String,
-    bill_number: String,
+    bill_number: BillNumber,
     kind: String,
+    /// 决定书编号 of a fine; `None` for a fee.
+    decision_number: Option<String>,
+    payee: String,
     description: String,
     amount_fen: i64,
     due_date: String,
@@ -94,6 +98,9 @@ fn parse() -> Result<DemoFile, DemoError> {
         }
         if let Some(b) = r.bills.iter().find(|b| time::Date::parse(&b.due_date, DATE).is_err()) {
             return Err(DemoError::Invalid(format!("due_date {} of {} is not YYYY-MM-DD", b.due_date, b.id)));
+        }
+        if let Some(b) = r.bills.iter().find(|b| b.kind.ends_with("_fine") != b.decision_number.is_some()) {
+            return Err(DemoError::Invalid(format!("bill {}: fines, and only fines, have a decision number", b.id)));
         }
     }
     Ok(file)
@@ -132,17 +139,30 @@ pub async fn load(db: &Db, keys: &Keys, blobs: &dyn BlobStore, face_testdata: &P
         }
         for b in &r.bills {
             sqlx::query(
-                "INSERT INTO bills (id, person_id, bill_number, kind, description, amount_fen, due_date, status)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                "INSERT INTO bills (id, person_id, bill_number, kind, description, amount_fen, due_date, status,
+                   decision_number, payee)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
             )
             .bind(&b.id)
             .bind(&r.id)
-            .bind(&b.bill_number)
+            .bind(b.bill_number.as_str())
             .bind(&b.kind)
             .bind(&b.description)
             .bind(b.amount_fen)
             .bind(&b.due_date)
             .bind(&b.status)
+            .bind(&b.decision_number)
+            .bind(&b.payee)
+            .execute(&mut *tx)
+            .await?;
+            // A demo database made before bills had payees gets the new numbers once.
+            sqlx::query(
+                "UPDATE bills SET bill_number = $1, decision_number = $2, payee = $3 WHERE id = $4 AND payee = ''",
+            )
+            .bind(b.bill_number.as_str())
+            .bind(&b.decision_number)
+            .bind(&b.payee)
+            .bind(&b.id)
             .execute(&mut *tx)
             .await?;
         }
@@ -217,6 +237,7 @@ mod tests {
             let year = r.id_number.birth_date().year();
             assert!((1950..=2010).contains(&year), "{year}");
             assert!(r.bills.iter().all(|b| b.amount_fen > 0));
+            assert!(r.bills.iter().all(|b| b.payee.starts_with("演示")));
         }
         assert!(FIXTURE.contains("\"_about\""));
     }

@@ -11,7 +11,9 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod identity;
+pub mod jobs;
 pub mod openapi;
+pub mod payments;
 pub mod ratelimit;
 pub mod registry;
 pub mod routes;
@@ -50,6 +52,9 @@ pub struct Running {
     addr: SocketAddr,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    jobs_stop: tokio::sync::watch::Sender<bool>,
+    jobs_task: Option<JoinHandle<()>>,
+    state: state::AppState,
     db: db::Db,
 }
 
@@ -60,20 +65,34 @@ impl Running {
 
     /// Base URL for clients on this machine, e.g. `http://127.0.0.1:8080`.
     pub fn url(&self) -> String {
-        let ip = match self.addr.ip() {
-            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-            ip => ip,
-        };
-        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+        base_url(self.addr)
     }
 
-    /// Stops accepting, lets requests in flight finish, then closes the database pool.
-    pub async fn shutdown(self) {
+    /// Runs the background jobs that are due by the server clock, now; returns how many ran.
+    /// Tests move the clock and call this (with `Config::run_jobs` off, nothing else runs them).
+    pub async fn run_jobs_once(&self) -> usize {
+        jobs::run_due(&self.state).await
+    }
+
+    /// Stops accepting, lets requests in flight finish, stops the job runner, then closes the database pool.
+    pub async fn shutdown(mut self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
+        let _ = self.jobs_stop.send(true);
+        if let Some(task) = self.jobs_task.take() {
+            let _ = task.await;
+        }
         self.db.pool.close().await;
     }
+}
+
+fn base_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 pub async fn start(config: Config) -> Result<Running, StartError> {
@@ -99,13 +118,38 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
     let models = face_dir.join("models");
     let face = tokio::task::spawn_blocking(move || load_face_engine(&models)).await.unwrap_or(None);
     let fixed_face_actions = if cfg!(debug_assertions) { config.fixed_face_actions.clone() } else { None };
-    let state = state::AppState { db: db.clone(), keys, clock, sms, blobs, registry, face, fixed_face_actions };
-    let app = routes::router(state, config.demo);
+    let issuer = Arc::new(payments::keys::Issuer::load(&config.data_dir)?);
+    let data_dir = config.data_dir.clone();
+    let provider_keys = tokio::task::spawn_blocking(move || payments::keys::ProviderKeys::load(&data_dir))
+        .await
+        .map_err(|e| StartError::Keys(crypto::KeyError::Io(std::io::Error::other(e))))??;
+    let provider_keys = Arc::new(provider_keys);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let url = base_url(addr);
+    let local_provider =
+        Arc::new(payments::provider::LocalProvider::new(db.clone(), clock.clone(), provider_keys.clone(), url.clone()));
+    let state = state::AppState {
+        db: db.clone(),
+        keys,
+        clock,
+        sms,
+        blobs,
+        registry,
+        face,
+        fixed_face_actions,
+        issuer,
+        merchant: Arc::new(provider_keys.merchant()),
+        provider: local_provider.clone(),
+        local_provider: Some(local_provider),
+        base_url: url,
+    };
+    let app = routes::router(state.clone(), config.demo);
+    let (jobs_stop, jobs_stopped) = tokio::sync::watch::channel(false);
+    let jobs_task = config.run_jobs.then(|| jobs::spawn_runner(state.clone(), jobs_stopped));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -118,7 +162,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         }
     });
     tracing::info!(%addr, database = db.backend.name(), demo = config.demo, "jingtong-server listening");
-    Ok(Running { addr, stop, task, db })
+    Ok(Running { addr, stop, task, jobs_stop, jobs_task, state, db })
 }
 
 /// Loads the face engine from `models`, once per folder per process (tests start many servers).

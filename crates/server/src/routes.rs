@@ -17,6 +17,7 @@ use crate::auth::handlers as auth;
 use crate::error::{self, ApiProblem};
 use crate::identity;
 use crate::openapi::ApiDoc;
+use crate::payments::{self, orders, provider, settle};
 use crate::state::AppState;
 
 /// JSON bodies are small; uploads will get their own, larger limit on their own routes.
@@ -31,6 +32,13 @@ pub fn router(state: AppState, demo: bool) -> Router {
         .routes(routes!(auth::me))
         .routes(routes!(health))
         .routes(routes!(identity::create_challenge))
+        .routes(routes!(payments::scan_bill))
+        .routes(routes!(payments::list_bills))
+        .routes(routes!(payments::get_bill))
+        .routes(routes!(orders::create_order))
+        .routes(routes!(orders::get_order))
+        .routes(routes!(payments::get_receipt))
+        .routes(routes!(settle::notify))
         .merge(
             // Frames are uploaded here: a larger limit on this one route.
             OpenApiRouter::new()
@@ -38,7 +46,11 @@ pub fn router(state: AppState, demo: bool) -> Router {
                 .layer(DefaultBodyLimit::max(jingtong_api::identity::rules::FRAMES_BODY_LIMIT)),
         );
     if demo {
-        api = api.routes(routes!(auth::sms_outbox));
+        api = api
+            .routes(routes!(auth::sms_outbox))
+            .routes(routes!(payments::dev_bill_code))
+            .routes(routes!(provider::pay_page))
+            .routes(routes!(provider::confirm));
     }
     let (router, spec) = api.split_for_parts();
     let spec = spec.to_json().expect("the OpenAPI document serialises");

@@ -6,6 +6,8 @@ use crate::blobs::BlobStore;
 use crate::clock::Clock;
 use crate::crypto::Keys;
 use crate::db::Db;
+use crate::payments::keys::{Issuer, MerchantKeys};
+use crate::payments::provider::{LocalProvider, PaymentProvider};
 use crate::registry::PopulationRegistry;
 use crate::sms::SmsGateway;
 
@@ -22,6 +24,15 @@ pub struct AppState {
     pub face: Option<Arc<dyn FaceEngine>>,
     /// Tests only (see `Config::fixed_face_actions`); always `None` in release builds.
     pub fixed_face_actions: Option<Vec<PoseAction>>,
+    /// Signs bill and receipt codes; its public key is the trusted issuer of scanned codes.
+    pub issuer: Arc<Issuer>,
+    /// The provider's platform public key, serial and API v3 key, to check notifications.
+    pub merchant: Arc<MerchantKeys>,
+    pub provider: Arc<dyn PaymentProvider>,
+    /// The same provider when it is the local one (its payer page and notification deliveries).
+    pub local_provider: Option<Arc<LocalProvider>>,
+    /// This server's base URL, e.g. `http://127.0.0.1:8080` (pay pages, notify URL).
+    pub base_url: String,
 }
 
 impl AppState {

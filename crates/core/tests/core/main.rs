@@ -7,6 +7,7 @@ mod client;
 mod drafts;
 mod facade;
 mod face;
+mod id_photo;
 mod keychain;
 mod outbox;
 mod pay;

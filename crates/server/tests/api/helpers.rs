@@ -137,6 +137,11 @@ impl TestApp {
         self.running = Some(running);
     }
 
+    /// Runs the background jobs due by the (manual) clock, as the runner would.
+    pub async fn run_jobs(&self) -> usize {
+        self.running.as_ref().expect("server running").run_jobs_once().await
+    }
+
     pub fn advance(&self, seconds: u64) {
         self.clock.advance(Duration::from_secs(seconds));
     }

@@ -5,8 +5,10 @@
 mod helpers;
 
 mod auth;
+mod authz;
 mod demo;
 mod health;
 mod identity;
 mod openapi;
+mod payments;
 mod storage;

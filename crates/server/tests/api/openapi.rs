@@ -43,10 +43,20 @@ api_test!(
             "/api/v1/dev/sms-outbox",
             "/api/v1/identity/face-challenges",
             "/api/v1/identity/face-challenges/{challenge_id}/frames",
+            "/api/v1/bills/scan",
+            "/api/v1/bills",
+            "/api/v1/bills/{bill_id}",
+            "/api/v1/bills/{bill_id}/payment-orders",
+            "/api/v1/payment-orders/{order_id}",
+            "/api/v1/receipts/{receipt_number}",
+            "/api/v1/payments/notify",
+            "/api/v1/dev/bill-codes",
+            "/api/v1/dev/provider/pay/{prepay_id}",
+            "/api/v1/dev/provider/pay/{prepay_id}/confirm",
         ] {
             assert!(spec["paths"].get(path).is_some(), "{path} missing");
         }
-        assert_eq!(count, 9);
+        assert_eq!(count, 19);
         assert!(spec["components"]["schemas"].get("Problem").is_some());
         assert!(spec["components"]["securitySchemes"].get("bearer").is_some());
     }

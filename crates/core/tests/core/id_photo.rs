@@ -1,0 +1,79 @@
+//! The ID-photo pipeline on the pinned photos: GA 461 geometry when it can be met, the reason when not.
+
+use image::{DynamicImage, GenericImageView, Rgb, RgbImage};
+use jingtong_api::ErrorCode;
+use jingtong_core::id_photo::{has_spec_size, process, process_image, GA_461};
+use jingtong_face::{decode_image, FaceEngine, LocalEngine};
+
+fn engine() -> LocalEngine {
+    LocalEngine::load(jingtong_face::asset_dir().join("models")).expect("face models (run scripts/fetch-face-assets)")
+}
+
+fn photo(name: &str) -> Vec<u8> {
+    let path = jingtong_face::asset_dir().join("testdata").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The official portrait with everything outside a head-shaped ellipse painted white and 150 px of
+/// backdrop added above (the original is cut close to the hair), as in a studio photo.
+fn on_white_backdrop(engine: &LocalEngine) -> DynamicImage {
+    let img = decode_image(&photo("obama.jpg")).unwrap();
+    let face = engine.analyze(&img).unwrap().largest_face().copied().unwrap();
+    let (cx, cy) = (face.bbox.x + face.bbox.width / 2.0, face.bbox.y + face.bbox.height / 2.0);
+    let (rx, ry) = (face.bbox.width * 0.72, face.bbox.height * 0.75);
+    let rgb = img.to_rgb8();
+    const PAD: u32 = 150;
+    let out = RgbImage::from_fn(rgb.width(), rgb.height() + PAD, |x, y| {
+        let Some(y) = y.checked_sub(PAD) else { return Rgb([245, 245, 245]) };
+        let (dx, dy) = ((x as f32 - cx) / rx, (y as f32 - cy) / ry);
+        if dx * dx + dy * dy <= 1.0 {
+            *rgb.get_pixel(x, y)
+        } else {
+            Rgb([245, 245, 245])
+        }
+    });
+    DynamicImage::ImageRgb8(out)
+}
+
+#[test]
+fn a_portrait_on_a_plain_backdrop_becomes_a_ga_461_photo() {
+    let e = engine();
+    let img = on_white_backdrop(&e);
+    let p = process_image(&img, &e, &GA_461);
+    assert_eq!(p.problem, None, "{:?} in {:?}", e.analyze(&img).unwrap().faces, img.dimensions());
+    let jpeg = p.jpeg.expect("a photo");
+    assert!(has_spec_size(&jpeg, &GA_461), "358×441");
+    assert!(jpeg.len() <= GA_461.max_bytes, "{} bytes", jpeg.len());
+    assert!((p.face_width_px - 207.0).abs() <= 14.0, "face width {}", p.face_width_px);
+    assert!((7.0..=21.0).contains(&p.head_top_px), "head top {}", p.head_top_px);
+    assert!(p.eye_line_from_bottom_px >= 207.0, "eye line {}", p.eye_line_from_bottom_px);
+    // The result is itself a photo with one face of the standard width.
+    let again = e.analyze(&decode_image(&jpeg).unwrap()).unwrap();
+    assert_eq!(again.faces.len(), 1);
+    assert!((again.faces[0].bbox.width - 207.0).abs() <= 14.0, "{}", again.faces[0].bbox.width);
+}
+
+#[test]
+fn a_busy_background_is_refused_but_the_crop_is_shown() {
+    let e = engine();
+    let p = process(&photo("obama.jpg"), &e, &GA_461);
+    assert_eq!(p.problem, Some(ErrorCode::IdPhotoBackground));
+    assert!(p.jpeg.is_some(), "the resident sees the crop and why it fails");
+}
+
+#[test]
+fn each_other_failure_has_its_reason() {
+    let e = engine();
+    // A video still: the face is far too small for a card photo.
+    assert_eq!(process(&photo("franck_0000_frontal.png"), &e, &GA_461).problem, Some(ErrorCode::IdPhotoTooSmall));
+    assert_eq!(process(&photo("solvay_group.png"), &e, &GA_461).problem, Some(ErrorCode::FaceSeveral));
+    assert_eq!(process(&photo("coffee.png"), &e, &GA_461).problem, Some(ErrorCode::FaceNone));
+    assert_eq!(process(b"not an image", &e, &GA_461).problem, Some(ErrorCode::FaceFrameInvalid));
+    // The same portrait cut just above the eyebrows: no room for the head top.
+    let img = on_white_backdrop(&e);
+    let face = e.analyze(&img).unwrap().largest_face().copied().unwrap();
+    let top = (face.bbox.y + face.bbox.height * 0.05) as u32;
+    let cut = img.crop_imm(0, top, img.width(), img.height() - top);
+    assert_eq!(cut.dimensions().0, img.width());
+    assert_eq!(process_image(&cut, &e, &GA_461).problem, Some(ErrorCode::IdPhotoTooTight));
+}
