@@ -3,5 +3,6 @@
 
 mod driver;
 mod face;
+mod id_card;
 mod pay;
 mod sign_in;

@@ -6,6 +6,7 @@ import Bill from './views/pay/BillView.vue'
 import Receipt from './views/pay/ReceiptView.vue'
 import Scan from './views/pay/ScanView.vue'
 import IdCard from './views/services/IdCardView.vue'
+import IdPhoto from './views/services/IdPhotoView.vue'
 import ServiceItem from './views/services/ServiceItemView.vue'
 import Home from './views/HomeView.vue'
 import Me from './views/MeView.vue'
@@ -24,6 +25,7 @@ export function createAppRouter(history: RouterHistory, pinia: Pinia, startup: P
       { path: '/face', component: Face },
       { path: '/pay', component: Scan },
       { path: '/id-card', component: IdCard },
+      { path: '/id-photo', component: IdPhoto },
       { path: '/services/:item', component: ServiceItem },
       { path: '/pay/bills/:id', component: Bill },
       { path: '/pay/receipts/:number', component: Receipt },

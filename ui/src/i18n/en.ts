@@ -129,6 +129,15 @@ const en: Messages = {
       id_card_damaged: 'The card is damaged or unreadable',
     },
   },
+  idPhoto: {
+    title: 'ID photo check',
+    lead: 'Checked and cropped on this device to the resident ID card photo standard (GA 461): from the front, plain light background, head at the right size and place. The photo is not uploaded.',
+    ok: 'Meets the standard ({kb} KB): ready for an application',
+    faceWidth: 'Face width',
+    headTop: 'Head top from the top edge',
+    pick: 'Choose a photo',
+    check: 'Check an ID photo first',
+  },
   home: {
     greeting: 'Hello',
     search: 'Search services, e.g. "ID card"',

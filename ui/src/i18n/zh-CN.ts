@@ -129,6 +129,15 @@ const zhCN = {
       id_card_damaged: '身份证损坏、无法辨认',
     },
   },
+  idPhoto: {
+    title: '证件照检查',
+    lead: '按居民身份证相片标准（GA 461）在手机上检查并裁剪：正面免冠、纯色浅色背景、头部位置和大小合适。照片不会上传。',
+    ok: '符合标准（{kb} KB），可用于申请',
+    faceWidth: '人像宽度',
+    headTop: '头顶距上边',
+    pick: '选择照片',
+    check: '先检查证件照',
+  },
   home: {
     greeting: '您好',
     search: '搜索服务，如“身份证”',

@@ -10,6 +10,7 @@ import type { ServiceItemPage } from '../bindings/ServiceItemPage'
 import type { FaceChallenge } from '../bindings/FaceChallenge'
 import type { FaceDecision } from '../bindings/FaceDecision'
 import type { FrameCheck } from '../bindings/FrameCheck'
+import type { IdPhotoCheck } from '../bindings/IdPhotoCheck'
 import type { SessionInfo } from '../bindings/SessionInfo'
 import type { SmsCodeSent } from '../bindings/SmsCodeSent'
 
@@ -113,3 +114,6 @@ export const receiptQrSvg = (verifyCode: string) => call<string>('receipt_qr_svg
 export const receiptExport = (number: string) => call<string>('receipt_export', { number }, true)
 
 export const serviceItem = (item: string) => call<ServiceItemPage>('service_item', { item })
+
+/** `image`: base64 or a data URL of a photo to turn into a GA 461 ID photo on the device. */
+export const idPhotoCheck = (image: string) => call<IdPhotoCheck>('id_photo_check', { image })
