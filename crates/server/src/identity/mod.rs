@@ -505,37 +505,21 @@ async fn decide_attempt(
     };
     let elapsed_ms = started.elapsed().as_millis() as u64;
 
-    let verified = verdict.reason.is_none();
+    let mut verdict = verdict;
     let decision_id = uuid::Uuid::now_v7().to_string();
-    let mut tx = state.db.pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO face_decisions (id, user_id, challenge_id, outcome, reason, scores, frame_hashes, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&decision_id)
-    .bind(&user.user_id)
-    .bind(challenge_id)
-    .bind(if verified { "verified" } else { "rejected" })
-    .bind(verdict.reason.map(|r| r.as_str().to_owned()))
-    .bind(verdict.scores.to_string())
-    .bind(serde_json::to_string(&hashes).map_err(|e| ApiProblem::internal(&e))?)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if verified {
-        sqlx::query(
-            "UPDATE users SET verification_level = 'real_name', name_enc = $1, id_number_enc = $2,
-               id_number_hash = $3, verified_at = $4 WHERE id = $5",
-        )
-        .bind(&ch.name_enc)
-        .bind(&ch.id_number_enc)
-        .bind(&ch.id_number_hash)
-        .bind(now)
-        .bind(&user.user_id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
+    // Another account may have proven this identity since the challenge was issued: the unique index
+    // refuses the second binding, and the decision says why instead of failing.
+    let verified = loop {
+        let verified = verdict.reason.is_none();
+        match record_decision(state, user, challenge_id, &ch, &verdict, &hashes, &decision_id, now).await {
+            Ok(()) => break verified,
+            Err(sqlx::Error::Database(e)) if verified && e.is_unique_violation() => {
+                tracing::info!("ID number verified on another account meanwhile");
+                verdict.reason = Some(ErrorCode::IdentityBoundElsewhere);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     let reason = verdict.reason.map_or("none", ErrorCode::as_str);
     let event = Event {
         user_id: Some(&user.user_id),
@@ -567,13 +551,60 @@ async fn decide_attempt(
         },
         next_step: match verdict.reason {
             None => NextStep::Done,
-            Some(ErrorCode::FaceRegistryPhotoMissing) => NextStep::VisitPoliceWindow,
+            Some(ErrorCode::FaceRegistryPhotoMissing | ErrorCode::IdentityBoundElsewhere) => {
+                NextStep::VisitPoliceWindow
+            }
             Some(_) if left == 0 => NextStep::VisitPoliceWindow,
             Some(_) => NextStep::Retry,
         },
         attempts_left: left,
     };
     Ok(decision)
+}
+
+/// Stores the decision and, when verified, binds the identity to the account, in one transaction.
+#[allow(clippy::too_many_arguments)]
+async fn record_decision(
+    state: &AppState,
+    user: &AuthUser,
+    challenge_id: &str,
+    ch: &ChallengeRow,
+    verdict: &decide::Verdict,
+    hashes: &[String],
+    decision_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let verified = verdict.reason.is_none();
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO face_decisions (id, user_id, challenge_id, outcome, reason, scores, frame_hashes, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(decision_id)
+    .bind(&user.user_id)
+    .bind(challenge_id)
+    .bind(if verified { "verified" } else { "rejected" })
+    .bind(verdict.reason.map(|r| r.as_str().to_owned()))
+    .bind(verdict.scores.to_string())
+    .bind(serde_json::to_string(&hashes).map_err(|e| sqlx::Error::Encode(Box::new(e)))?)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if verified {
+        sqlx::query(
+            "UPDATE users SET verification_level = 'real_name', name_enc = $1, id_number_enc = $2,
+               id_number_hash = $3, verified_at = $4 WHERE id = $5",
+        )
+        .bind(&ch.name_enc)
+        .bind(&ch.id_number_enc)
+        .bind(&ch.id_number_hash)
+        .bind(now)
+        .bind(&user.user_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -351,3 +351,22 @@ api_test!(
         assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM face_challenges").await, 5);
     }
 );
+
+api_test!(
+    async fn a_second_account_proving_the_same_person_meanwhile_is_told_why(backend) {
+        let app = face_app(backend).await;
+        let first = token(&app, franck().0).await;
+        let second = token(&app, obama().0).await;
+        // Both challenges are issued before either account is verified.
+        let a = new_challenge(&app, &first, franck()).await;
+        let b = new_challenge(&app, &second, franck()).await;
+        let d = decision(submit(&app, &first, &a, [FRONTAL, DOWN, LEFT], "a").await).await;
+        assert_eq!(d["outcome"], "verified", "{d}");
+        let d = decision(submit(&app, &second, &b, [FRONTAL, DOWN, LEFT], "b").await).await;
+        assert_eq!(d["outcome"], "rejected", "{d}");
+        assert_eq!(d["reason"], "identity_bound_elsewhere");
+        assert_eq!(d["next_step"], "visit_police_window");
+        let me: Value = app.me(&second).await.json().await.unwrap();
+        assert_eq!(me["verification_level"], "none");
+    }
+);
