@@ -490,6 +490,26 @@ pub fn amount_due(fine_fen: i64, due_on: Date, today: Date) -> AmountDue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Days counted from the day the decision was served (day 0), as a resident counts them.
+    #[test]
+    fn late_fee_by_days_since_the_decision_was_served() {
+        let served = time::macros::date!(2026 - 11 - 02);
+        let due = FINE_RULES.due_on(served);
+        let on = |day: i64| FINE_RULES.amount_due(20_000, due, served + time::Duration::days(day));
+        // (day, late days, late fee in fen, total in fen) for a 200-yuan fine.
+        for (day, late_days, fee, total) in [
+            (0, 0, 0, 20_000),
+            (15, 0, 0, 20_000),
+            (16, 1, 600, 20_600),
+            (48, 33, 19_800, 39_800),
+            (100, 85, 20_000, 40_000),
+        ] {
+            let a = on(day);
+            assert_eq!((a.late_days, a.late_fee_fen, a.total_fen), (late_days, fee, total), "day {day}");
+            assert_eq!(a.capped, day == 100, "day {day}");
+        }
+    }
     use proptest::prelude::*;
     use time::macros::{date, datetime};
 
