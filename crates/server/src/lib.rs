@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod idempotency;
 pub mod identity;
 pub mod jobs;
 pub mod openapi;

@@ -34,6 +34,7 @@ use crate::clock::rfc3339;
 use crate::crypto::{constant_time_eq, sha256_hex};
 use crate::demo::{ID_NUMBER, NAME};
 use crate::error::{ApiJson, ApiProblem};
+use crate::idempotency;
 use crate::ratelimit::{self, Limit};
 use crate::state::AppState;
 
@@ -340,94 +341,30 @@ pub async fn submit_frames(
     let engine = engine(&state)?;
     let lang =
         headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(Lang::from_accept_language).unwrap_or_default();
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 200)
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            ApiProblem::new(ErrorCode::InvalidRequest).field("Idempotency-Key", ErrorCode::InvalidRequest)
-        })?;
+    let key = idempotency::key(&headers)?;
     let upload = read_upload(multipart).await?;
     let hashes: Vec<String> = upload.frames.iter().map(|f| sha256_bytes(f)).collect();
     let request_hash = sha256_hex(&format!("{challenge_id}\n{}\n{}", upload.nonce, hashes.join("\n")));
 
-    // Reserve the key (status 0 = in progress), or answer as the first request did.
-    let waited = std::time::Instant::now();
-    loop {
-        let reserved = sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, response, created_at)
-             VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (user_id, idem_key) DO NOTHING",
-        )
-        .bind(&user.user_id)
-        .bind(&key)
-        .bind(&request_hash)
-        .bind(state.now_ms())
-        .execute(&state.db.pool)
-        .await?
-        .rows_affected();
-        if reserved == 1 {
-            break;
-        }
-        let previous: Option<(String, i64, String, i64)> = sqlx::query_as(
-            "SELECT request_hash, status, response, created_at FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2",
-        )
-        .bind(&user.user_id)
-        .bind(&key)
-        .fetch_optional(&state.db.pool)
-        .await?;
-        match previous {
-            // The first request gave up (it answered a problem): try to reserve again.
-            None => continue,
-            Some((hash, ..)) if hash != request_hash => return Err(ApiProblem::new(ErrorCode::IdempotencyKeyReused)),
-            Some((_, 0, _, created_at)) => {
-                if state.now_ms() - created_at > STALE_RESERVATION_MS {
-                    // A process died mid-decision: free the key.
-                    sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2 AND status = 0")
-                        .bind(&user.user_id)
-                        .bind(&key)
-                        .execute(&state.db.pool)
-                        .await?;
-                } else if waited.elapsed() > std::time::Duration::from_secs(30) {
-                    return Err(ApiProblem::new(ErrorCode::ServiceUnavailable));
-                } else {
-                    // The same request is being decided right now (a retry after a timeout): wait for it.
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-            }
-            Some((_, status, response, _)) => {
-                let decision: FaceDecision = serde_json::from_str(&response).map_err(|e| ApiProblem::internal(&e))?;
-                let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
-                return Ok((status, Json(decision)).into_response());
-            }
-        }
+    if let idempotency::Reservation::Replay { status, response } =
+        idempotency::reserve(&state, &user.user_id, &key, &request_hash).await?
+    {
+        let decision: FaceDecision = serde_json::from_str(&response).map_err(|e| ApiProblem::internal(&e))?;
+        return Ok((status, Json(decision)).into_response());
     }
     let attempt = Attempt { challenge_id: &challenge_id, upload, hashes, lang, ip };
     match decide_attempt(&state, &user, engine, attempt).await {
         Ok(decision) => {
-            sqlx::query("UPDATE idempotency_keys SET status = 200, response = $1 WHERE user_id = $2 AND idem_key = $3")
-                .bind(serde_json::to_string(&decision).map_err(|e| ApiProblem::internal(&e))?)
-                .bind(&user.user_id)
-                .bind(&key)
-                .execute(&state.db.pool)
-                .await?;
+            idempotency::complete(&state, &user.user_id, &key, StatusCode::OK, &decision).await?;
             Ok((StatusCode::OK, Json(decision)).into_response())
         }
         Err(problem) => {
             // Problems are not stored: the key is free again for a retry.
-            sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2 AND status = 0")
-                .bind(&user.user_id)
-                .bind(&key)
-                .execute(&state.db.pool)
-                .await?;
+            idempotency::release(&state, &user.user_id, &key).await?;
             Err(problem)
         }
     }
 }
-
-/// A reservation older than this belongs to a request that will never finish.
-const STALE_RESERVATION_MS: i64 = 120_000;
 
 struct Attempt<'a> {
     challenge_id: &'a str,

@@ -17,14 +17,13 @@ use crate::auth::AuthUser;
 use crate::clock::rfc3339;
 use crate::crypto::sha256_hex;
 use crate::error::ApiProblem;
+use crate::idempotency;
 use crate::jobs;
 use crate::state::AppState;
 
 pub const EXPIRY_JOB: &str = "order_expiry";
 /// Reconciliation first looks at an order this long after it was made, then again as long after.
 pub const RECONCILE_AFTER_MS: i64 = 60_000;
-/// A reservation older than this belongs to a request that will never finish.
-const STALE_RESERVATION_MS: i64 = 120_000;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrderRow {
@@ -126,16 +125,6 @@ async fn close_expired_for_bill(state: &AppState, bill_id: &str) -> Result<(), s
     Ok(())
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiProblem> {
-    headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 200)
-        .map(str::to_owned)
-        .ok_or_else(|| ApiProblem::new(ErrorCode::InvalidRequest).field("Idempotency-Key", ErrorCode::InvalidRequest))
-}
-
 /// Creates the payment order of a bill for what is due today (Asia/Shanghai), or returns its open order.
 #[utoipa::path(
     post, path = "/api/v1/bills/{bill_id}/payment-orders", operation_id = "create_payment_order", tag = "payments",
@@ -165,72 +154,22 @@ pub async fn create_order(
     headers: HeaderMap,
 ) -> Result<Response, ApiProblem> {
     resident(&user)?;
-    let key = idempotency_key(&headers)?;
+    let key = idempotency::key(&headers)?;
     // The request is the bill (no body): the same key for another bill is another request.
     let request_hash = sha256_hex(&format!("payment-order\n{bill_id}"));
-    let waited = std::time::Instant::now();
-    loop {
-        let reserved = sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, response, created_at)
-             VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (user_id, idem_key) DO NOTHING",
-        )
-        .bind(&user.user_id)
-        .bind(&key)
-        .bind(&request_hash)
-        .bind(state.now_ms())
-        .execute(&state.db.pool)
-        .await?
-        .rows_affected();
-        if reserved == 1 {
-            break;
-        }
-        let previous: Option<(String, i64, String, i64)> = sqlx::query_as(
-            "SELECT request_hash, status, response, created_at FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2",
-        )
-        .bind(&user.user_id)
-        .bind(&key)
-        .fetch_optional(&state.db.pool)
-        .await?;
-        match previous {
-            None => continue,
-            Some((hash, ..)) if hash != request_hash => return Err(ApiProblem::new(ErrorCode::IdempotencyKeyReused)),
-            Some((_, 0, _, created_at)) => {
-                if state.now_ms() - created_at > STALE_RESERVATION_MS {
-                    sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2 AND status = 0")
-                        .bind(&user.user_id)
-                        .bind(&key)
-                        .execute(&state.db.pool)
-                        .await?;
-                } else if waited.elapsed() > std::time::Duration::from_secs(30) {
-                    return Err(ApiProblem::new(ErrorCode::ServiceUnavailable));
-                } else {
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-            }
-            Some((_, status, response, _)) => {
-                let order: PaymentOrder = serde_json::from_str(&response).map_err(|e| ApiProblem::internal(&e))?;
-                let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
-                return Ok((status, Json(order)).into_response());
-            }
-        }
+    if let idempotency::Reservation::Replay { status, response } =
+        idempotency::reserve(&state, &user.user_id, &key, &request_hash).await?
+    {
+        let order: PaymentOrder = serde_json::from_str(&response).map_err(|e| ApiProblem::internal(&e))?;
+        return Ok((status, Json(order)).into_response());
     }
     match order_for_bill(&state, &user, &bill_id).await {
         Ok((status, order)) => {
-            sqlx::query("UPDATE idempotency_keys SET status = $1, response = $2 WHERE user_id = $3 AND idem_key = $4")
-                .bind(i64::from(status.as_u16()))
-                .bind(serde_json::to_string(&order).map_err(|e| ApiProblem::internal(&e))?)
-                .bind(&user.user_id)
-                .bind(&key)
-                .execute(&state.db.pool)
-                .await?;
+            idempotency::complete(&state, &user.user_id, &key, status, &order).await?;
             Ok((status, Json(order)).into_response())
         }
         Err(problem) => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2 AND status = 0")
-                .bind(&user.user_id)
-                .bind(&key)
-                .execute(&state.db.pool)
-                .await?;
+            idempotency::release(&state, &user.user_id, &key).await?;
             Err(problem)
         }
     }
