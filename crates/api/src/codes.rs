@@ -113,6 +113,39 @@ catalogue! {
     IdPhotoBackground = "id_photo_background", 422,
         "背景须为纯色浅色，请在白色或浅色墙前重新拍摄。", "The background must be plain and light. Stand in front of a white or light wall.",
         "The areas beside and above the head are not even and light.", "Stand half a metre in front of a plain white or light-blue wall, away from shadows, or have the photo taken at a station.";
+    IdPhotoInvalid = "id_photo_invalid", 422,
+        "证件照文件有误，请重新拍摄或选择照片。", "The ID photo file is not usable. Take or choose the photo again.",
+        "The upload is not a 358×441 JPEG of at most 60 KB, as the app's photo check makes it.", "Go back to the photo step and let the app check the photo again.";
+    IdPhotoRequired = "id_photo_required", 400,
+        "邮寄领证须在线上传证件照。", "For delivery by post, upload an ID photo now.",
+        "A photo taken at the station needs a visit; posting the card means no visit.", "Take or choose a photo, or choose pickup at a station.";
+    FieldRequired = "field_required", 400,
+        "请填写此项。", "This field is required.",
+        "The service item needs this field (for example the day a lost card was lost).", "Fill in the marked field.";
+    DateInvalid = "date_invalid", 400,
+        "日期有误，请重新选择。", "The date is not valid. Please choose it again.",
+        "Not a calendar date, or a day in the future where a past day is asked.", "Pick the date with the date picker.";
+    AddressInvalid = "address_invalid", 400,
+        "收件地址不完整，请选择省市区并填写详细地址。", "The address is incomplete. Choose the area and type the street address.",
+        "The area code is unknown or the street address is missing or too long (120 characters).", "Choose province, city and district, then type street, building and room.";
+    StationUnknown = "station_unknown", 400,
+        "所选领证地点不可用，请重新选择。", "That pickup station is not available. Choose another.",
+        "The station id is not in the current list of stations.", "Open the station list again and choose one.";
+    DeliveryNotOffered = "delivery_not_offered", 400,
+        "该业务不支持所选的领取方式。", "This service does not offer that way of receiving the card.",
+        "For example, a temporary ID card is collected at the station only.", "Choose pickup at a station.";
+    VerificationRequired = "verification_required", 403,
+        "请先完成刷脸认证。", "Please complete face verification first.",
+        "Applications are made in the verified resident's own name.", "Open 刷脸认证 on the home screen, then come back; your draft is kept.";
+    ApplicationOpenExists = "application_open_exists", 409,
+        "您已有一笔同类证件的申请正在办理，请勿重复申请。", "You already have an application for this card in progress.",
+        "One open application per person and card kind (resident or temporary ID card).", "Open “My applications” to follow it, or withdraw it before applying again.";
+    ApplicationStateConflict = "application_state_conflict", 409,
+        "该申请当前状态不能进行此操作。", "This cannot be done in the application's current state.",
+        "For example withdrawing after a clerk accepted, or marking a pickup card as posted.", "Reload the application to see its state.";
+    StaffCredentialsInvalid = "staff_credentials_invalid", 401,
+        "警号或密码不正确。", "Staff number or password is wrong.",
+        "No staff account with that number and password.", "Check the staff number and password; repeated failures are rate limited.";
     FaceAttemptsExhausted = "face_attempts_exhausted", 429,
         "今日刷脸认证次数已用完，请明天再试或前往公安服务窗口办理。", "No face verification attempts left today. Try tomorrow or visit a police service window.",
         "At most 5 face verification attempts per account per day (Asia/Shanghai).", "Wait until tomorrow (the time is shown), or verify in person at a police service window.";
@@ -179,6 +212,9 @@ catalogue! {
     BillCodeExpired = "bill_code_expired", 410,
         "该缴款二维码已过期，请凭缴款单号查询。", "This payment code has expired. Look the bill up by its number.",
         "The code is past its last valid day (Asia/Shanghai).", "Enter the bill number to see what is due now, or ask the issuing office for a new bill.";
+    BillCancelled = "bill_cancelled", 409,
+        "该缴款单已撤销，无需缴费。", "This bill was cancelled; nothing to pay.",
+        "The bill belonged to something withdrawn before payment, such as a withdrawn application.", "Nothing to do. Apply again if you still need the service.";
     BillAlreadyPaid = "bill_already_paid", 409,
         "该缴款单已缴清，无需重复缴费。", "This bill has already been paid. There is nothing more to pay.",
         "A payment for this bill was already settled; a new payment order would charge twice.", "Open the bill to see its e-receipt; if you think this is wrong, contact the payee office.";

@@ -9,6 +9,11 @@ use crate::ErrorCode;
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK: &[u8; 11] = b"10X98765432";
 /// Province-level codes of GB/T 2260 (plus 83, used on residence permits for Taiwan residents).
+/// Whether a 2-digit GB/T 2260 province code is one a resident ID number can start with.
+pub fn region_known(two_digits: &str) -> bool {
+    two_digits.parse::<u8>().is_ok_and(|p| two_digits.len() == 2 && PROVINCES.contains(&p))
+}
+
 const PROVINCES: [u8; 35] = [
     11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
     64, 65, 71, 81, 82, 83,

@@ -2,6 +2,7 @@
 //! parse-don't-validate newtypes for the personal identifiers residents type in.
 //! Validation lives here once; both the server and the app's core call it.
 
+pub mod applications;
 pub mod auth;
 pub mod bill;
 pub mod codes;

@@ -36,6 +36,8 @@ pub enum BillKindView {
 pub enum BillStatus {
     Unpaid,
     Paid,
+    /// Withdrawn before payment (for example the fee of a withdrawn application): cannot be paid.
+    Cancelled,
 }
 
 /// One line of the amount due today.

@@ -1,6 +1,7 @@
 //! Jingtong's REST backend: axum over sqlx (`Any`: SQLite by default, PostgreSQL by URL).
 //! `start` brings up one server; `main.rs` is only flags, logging and signals around it.
 
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod blobs;
@@ -113,6 +114,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
     let face_dir = config.face_dir();
     if config.demo {
         demo::load(&db, &keys, blobs.as_ref(), &face_dir.join("testdata")).await?;
+        applications::demo::load(&db, clock.now_ms()).await.map_err(demo::DemoError::Db)?;
     }
     let sms = Arc::new(sms::LocalSmsGateway::new(db.clone(), keys.clone(), clock.clone()));
     let registry = Arc::new(registry::LocalRegistry::new(db.clone(), keys.clone(), blobs.clone()));

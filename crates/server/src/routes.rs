@@ -13,6 +13,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::applications::{self, staff};
 use crate::auth::handlers as auth;
 use crate::error::{self, ApiProblem};
 use crate::identity;
@@ -39,6 +40,19 @@ pub fn router(state: AppState, demo: bool) -> Router {
         .routes(routes!(orders::get_order))
         .routes(routes!(payments::get_receipt))
         .routes(routes!(settle::notify))
+        .routes(routes!(applications::list_stations))
+        .routes(routes!(applications::list_applications))
+        .routes(routes!(applications::get_application))
+        .routes(routes!(applications::withdraw_application))
+        .routes(routes!(staff::create_staff_session))
+        .routes(routes!(staff::list_staff_applications))
+        .routes(routes!(staff::transition_application))
+        .merge(
+            // The ID photo travels in the JSON body, base64.
+            OpenApiRouter::new()
+                .routes(routes!(applications::create_application))
+                .layer(DefaultBodyLimit::max(jingtong_api::applications::rules::BODY_LIMIT)),
+        )
         .merge(
             // Frames are uploaded here: a larger limit on this one route.
             OpenApiRouter::new()

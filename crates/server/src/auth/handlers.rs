@@ -143,7 +143,7 @@ pub async fn delete_current_session(
 pub async fn me(user: AuthUser) -> Json<Me> {
     Json(Me {
         user_id: user.user_id,
-        phone_masked: user.phone.masked(),
+        phone_masked: user.phone.as_ref().map(Phone::masked).unwrap_or_default(),
         role: user.role,
         verification_level: user.verification_level,
     })

@@ -78,7 +78,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 pub struct AuthUser {
     pub user_id: String,
     pub session_id: String,
-    pub phone: Phone,
+    /// `None` for staff, who sign in with a staff number.
+    pub phone: Option<Phone>,
     pub role: Role,
     pub verification_level: VerificationLevel,
 }

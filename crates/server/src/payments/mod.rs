@@ -168,7 +168,11 @@ pub async fn view(state: &AppState, bill: &BillRow, lang: Lang) -> Result<BillVi
         payee: bill.payee.clone(),
         description: bill.description.clone(),
         due_on: bill.due_date.clone(),
-        status: if bill.status == "paid" { BillStatus::Paid } else { BillStatus::Unpaid },
+        status: match bill.status.as_str() {
+            "paid" => BillStatus::Paid,
+            "cancelled" => BillStatus::Cancelled,
+            _ => BillStatus::Unpaid,
+        },
         amount_due: amount_due(bill, day, lang),
         open_order_id: open.map(|(id,)| id),
         receipt_number: bill.receipt_number.clone(),

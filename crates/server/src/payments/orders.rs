@@ -140,7 +140,7 @@ async fn close_expired_for_bill(state: &AppState, bill_id: &str) -> Result<(), s
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no such bill of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`bill_already_paid`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`bill_already_paid` or `bill_cancelled`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`service_unavailable`: the payment provider does not answer", body = Problem,
             content_type = "application/problem+json"),
@@ -191,8 +191,10 @@ async fn order_for_bill(
 ) -> Result<(StatusCode, PaymentOrder), ApiProblem> {
     let bill =
         visible_bill(state, bill_id, &user.user_id).await?.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))?;
-    if bill.status == "paid" {
-        return Err(ApiProblem::new(ErrorCode::BillAlreadyPaid));
+    match bill.status.as_str() {
+        "paid" => return Err(ApiProblem::new(ErrorCode::BillAlreadyPaid)),
+        "cancelled" => return Err(ApiProblem::new(ErrorCode::BillCancelled)),
+        _ => {}
     }
     close_expired_for_bill(state, bill_id).await?;
     if let Some(open) = open_order(state, bill_id).await? {

@@ -232,6 +232,8 @@ pub async fn settle(state: &AppState, t: &Transaction, actor: &str) -> Result<Se
         &format!("receipt {}", receipt_number.as_str()),
     )
     .await?;
+    // The same transaction moves an application whose fee this was: paid and submitted happen together.
+    crate::applications::fee::on_paid(&mut tx, &order.bill_id, receipt_number.as_str(), now).await?;
     tx.commit().await?;
     tracing::info!(order_id = %order.id, "payment order settled");
     Ok(Settled::Paid)

@@ -1,5 +1,5 @@
 //! The authorisation matrix, generated from the OpenAPI document: every operation that takes an
-//! object id is called by a signed-out client and by a second resident, with the ids of objects a
+//! object id is called by a signed-out client, by a second resident and by staff of the wrong role, with the ids of objects a
 //! first resident really owns. Every answer must be 401/403/404 and must not carry the owner's data.
 //! A new endpoint joins by itself; a new kind of path parameter fails here until it is added to `ids`.
 
@@ -105,12 +105,22 @@ async fn owned_ids(app: &TestApp, t: &str) -> HashMap<&'static str, String> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    let application = owned_application(app, t).await;
     HashMap::from([
+        ("application_id", application),
         ("challenge_id", ch["challenge_id"].as_str().expect("challenge").to_owned()),
         ("bill_id", bill_id),
         ("order_id", order_id),
         ("receipt_number", receipt.expect("the order was paid")),
     ])
+}
+
+/// The owner, verified as face verification would make them, applies for a renewal.
+async fn owned_application(app: &TestApp, t: &str) -> String {
+    crate::applications::verify(app, t, OWNER).await;
+    let res = crate::applications::apply(app, t, "authz-app", &crate::applications::replacement_by_post()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
 }
 
 /// A well-formed body, so that the answer is about who asks, not about what was sent.
@@ -136,6 +146,8 @@ api_test!(
         let owner = token(&app, OWNER).await;
         let ids = owned_ids(&app, &owner).await;
         let stranger = token(&app, STRANGER).await;
+        // A staff account of another role than the one the staff endpoints need (clerk).
+        let traffic = app.staff_token("TR0001", jingtong_api::auth::Role::Traffic).await;
         let me = resident(OWNER);
         let secrets = [me["name"].as_str().unwrap(), me["id_number"].as_str().unwrap(), OWNER, me["bills"][0]["bill_number"].as_str().unwrap()];
 
@@ -152,7 +164,7 @@ api_test!(
                     url = url.replace(&format!("{{{name}}}"), value);
                 }
                 assert!(!url.contains('{'), "{method} {path}: add an owned object for its parameter to `owned_ids`");
-                for (who, bearer) in [("signed out", None), ("another resident", Some(&stranger))] {
+                for (who, bearer) in [("signed out", None), ("another resident", Some(&stranger)), ("wrong staff role", Some(&traffic))] {
                     let mut rb = request(&app, &method, &url, op);
                     if let Some(t) = bearer {
                         rb = rb.bearer_auth(t);

@@ -159,6 +159,22 @@ impl TestApp {
         jingtong_server::db::connect(&url).await.expect("connect to the test database").pool
     }
 
+    /// Creates a staff account with this role (if missing) and signs it in; returns the access token.
+    pub async fn staff_token(&self, staff_number: &str, role: jingtong_api::auth::Role) -> String {
+        let url = match &self.config.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => jingtong_server::db::sqlite_url(self.data_dir.path()),
+        };
+        let db = jingtong_server::db::connect(&url).await.expect("connect to the test database");
+        let password = "test-staff-password";
+        jingtong_server::applications::staff::ensure_account(&db, staff_number, password, role, 0).await.unwrap();
+        db.pool.close().await;
+        let res =
+            self.post("/api/v1/staff/sessions", json!({ "staff_number": staff_number, "password": password })).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client.get(format!("{}{path}", self.url)).send().await.expect("request")
     }

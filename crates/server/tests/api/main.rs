@@ -4,6 +4,7 @@
 #[macro_use]
 mod helpers;
 
+mod applications;
 mod auth;
 mod authz;
 mod demo;

@@ -53,10 +53,17 @@ api_test!(
             "/api/v1/dev/bill-codes",
             "/api/v1/dev/provider/pay/{prepay_id}",
             "/api/v1/dev/provider/pay/{prepay_id}/confirm",
+            "/api/v1/pickup-stations",
+            "/api/v1/applications",
+            "/api/v1/applications/{application_id}",
+            "/api/v1/applications/{application_id}/withdraw",
+            "/api/v1/staff/sessions",
+            "/api/v1/staff/applications",
+            "/api/v1/staff/applications/{application_id}/transitions",
         ] {
             assert!(spec["paths"].get(path).is_some(), "{path} missing");
         }
-        assert_eq!(count, 19);
+        assert_eq!(count, 27);
         assert!(spec["components"]["schemas"].get("Problem").is_some());
         assert!(spec["components"]["securitySchemes"].get("bearer").is_some());
     }

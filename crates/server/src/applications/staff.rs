@@ -1,0 +1,333 @@
+//! The clerks' side: their own sign-in (staff number + password, argon2id), the queue, and the
+//! transitions of the state machine in `jingtong_api::applications::transition`.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::Json;
+use jingtong_api::applications::{
+    transition, Actor, ApplicationStatus, StaffAction, StaffApplication, StaffSessionRequest, StaffTransition,
+};
+use jingtong_api::auth::{Role, TokenPair};
+use jingtong_api::{ErrorCode, IdNumber, Problem};
+use jingtong_rules::{DeliveryOption, ServiceItemId};
+use serde::Deserialize;
+use tracing::instrument;
+
+use super::view::mask_name;
+use super::{event, fee};
+use crate::audit::{self, Event, Kind};
+use crate::auth::{tokens, AuthError, AuthUser, ClientIp};
+use crate::clock::rfc3339;
+use crate::demo::{ID_NUMBER, NAME};
+use crate::error::{ApiJson, ApiProblem};
+use crate::ratelimit::{self, Limit};
+use crate::state::AppState;
+
+/// Wrong passwords per staff number and per address before a pause.
+const SIGN_IN_LIMIT: Limit = Limit { max_hits: 10, window_ms: 15 * 60 * 1000 };
+
+/// A signed-in clerk. Any other caller is 401 (no session) or 403 (not a clerk), before the body is read.
+pub struct Clerk(pub AuthUser);
+
+impl FromRequestParts<AppState> for Clerk {
+    type Rejection = ApiProblem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = AuthUser::from_request_parts(parts, state).await.map_err(ApiProblem::from)?;
+        if user.role == Role::Clerk {
+            Ok(Clerk(user))
+        } else {
+            Err(ApiProblem::new(ErrorCode::Forbidden))
+        }
+    }
+}
+
+/// Verified against when the staff number is unknown.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_password("no such account"));
+
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).expect("16 bytes make a salt");
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashes any password").to_string()
+}
+
+/// Creates (or keeps) a staff account; used by the demo data and by tests.
+pub async fn ensure_account(
+    db: &crate::db::Db,
+    staff_number: &str,
+    password: &str,
+    role: Role,
+    now: i64,
+) -> Result<String, sqlx::Error> {
+    let existing: Option<(String,)> = sqlx::query_as("SELECT user_id FROM staff_accounts WHERE staff_number = $1")
+        .bind(staff_number)
+        .fetch_optional(&db.pool)
+        .await?;
+    if let Some((id,)) = existing {
+        return Ok(id);
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let role = match role {
+        Role::Clerk => "clerk",
+        Role::Traffic => "traffic",
+        Role::Officer => "officer",
+        Role::Admin => "admin",
+        Role::Resident => "resident",
+    };
+    let mut tx = db.pool.begin().await?;
+    // Staff have no phone sign-in: the phone columns hold a value no phone can hash to.
+    sqlx::query(
+        "INSERT INTO users (id, phone_hash, phone_enc, role, verification_level, created_at)
+         VALUES ($1, $2, $3, $4, 'none', $5)",
+    )
+    .bind(&id)
+    .bind(format!("staff:{staff_number}"))
+    .bind(Vec::<u8>::new())
+    .bind(role)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO staff_accounts (user_id, staff_number, password_hash) VALUES ($1, $2, $3)")
+        .bind(&id)
+        .bind(staff_number)
+        .bind(hash_password(password))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A clerk signs in with staff number and password.
+#[utoipa::path(
+    post, path = "/api/v1/staff/sessions", operation_id = "create_staff_session", tag = "staff",
+    request_body = StaffSessionRequest,
+    responses(
+        (status = 201, description = "Signed in", body = TokenPair),
+        (status = 401, description = "`staff_credentials_invalid`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all)]
+pub async fn create_staff_session(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<StaffSessionRequest>,
+) -> Result<(axum::http::StatusCode, Json<TokenPair>), ApiProblem> {
+    let now = state.now_ms();
+    let number = req.staff_number.trim().to_ascii_uppercase();
+    let mut conn = state.db.pool.acquire().await?;
+    for bucket in [format!("staff:number:{number}"), format!("staff:ip:{}", ip.as_deref().unwrap_or("-"))] {
+        if let Some(wait) = ratelimit::hit(&mut conn, &bucket, &SIGN_IN_LIMIT, now).await? {
+            return Err(ApiProblem::new(ErrorCode::RateLimited).retry_after(wait));
+        }
+    }
+    drop(conn);
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT s.user_id, s.password_hash FROM staff_accounts s JOIN users u ON u.id = s.user_id
+         WHERE s.staff_number = $1 AND u.role <> 'resident'",
+    )
+    .bind(&number)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let password = req.password.clone();
+    let ok_user = tokio::task::spawn_blocking(move || {
+        // Hash even for an unknown number, so timing does not tell which numbers exist.
+        let stored = row.as_ref().map_or(DUMMY_HASH.as_str(), |r| r.1.as_str()).to_owned();
+        let verified = PasswordHash::new(&stored)
+            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .unwrap_or(false);
+        row.filter(|_| verified).map(|r| r.0)
+    })
+    .await
+    .map_err(|e| ApiProblem::internal(&e))?;
+    let Some(user_id) = ok_user else {
+        audit::record(
+            &state.db,
+            Kind::SignInFailed,
+            now,
+            Event { client_ip: ip.clone(), detail: Some("staff".to_owned()), ..Event::default() },
+        )
+        .await?;
+        return Err(ApiProblem::new(ErrorCode::StaffCredentialsInvalid));
+    };
+    let pair = tokens::start_session(&state, &user_id).await.map_err(AuthError::from)?;
+    audit::record(
+        &state.db,
+        Kind::SignIn,
+        now,
+        Event { user_id: Some(&user_id), client_ip: ip.clone(), detail: Some("staff".to_owned()), ..Event::default() },
+    )
+    .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(pair)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct QueueQuery {
+    /// Only applications in this state (default: `submitted`).
+    pub status: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct QueueRow {
+    id: String,
+    item: String,
+    status: String,
+    delivery: String,
+    created_at: i64,
+    deadline: Option<String>,
+    tracking_number: Option<String>,
+    name_enc: Vec<u8>,
+    id_number_enc: Vec<u8>,
+}
+
+fn staff_view(state: &AppState, r: QueueRow) -> Result<StaffApplication, ApiProblem> {
+    let bad = |what: &str| ApiProblem::internal(&format!("application {what}"));
+    let name = state.keys.decrypt_string(NAME, &r.name_enc).map_err(|_| bad("name"))?;
+    let number = state.keys.decrypt_string(ID_NUMBER, &r.id_number_enc).map_err(|_| bad("id number"))?;
+    Ok(StaffApplication {
+        id: r.id,
+        item: r.item.parse::<ServiceItemId>().map_err(|()| bad("item"))?,
+        status: ApplicationStatus::parse(&r.status).ok_or_else(|| bad("status"))?,
+        delivery: if r.delivery == "post" { DeliveryOption::Post } else { DeliveryOption::Pickup },
+        applicant_name_masked: mask_name(&name),
+        id_number_masked: IdNumber::parse(&number).map(|n| n.masked()).map_err(|_| bad("id number"))?,
+        created_at: rfc3339(r.created_at),
+        deadline: r.deadline,
+        tracking_number: r.tracking_number,
+    })
+}
+
+const QUEUE_COLUMNS: &str = "a.id, a.item, a.status, a.delivery, a.created_at, a.deadline, a.tracking_number,
+    p.name_enc, p.id_number_enc";
+
+/// The clerks' queue, oldest first (first come, first served).
+#[utoipa::path(
+    get, path = "/api/v1/staff/applications", operation_id = "list_staff_applications", tag = "staff",
+    security(("bearer" = [])), params(QueueQuery),
+    responses(
+        (status = 200, description = "Oldest first, at most 200", body = [StaffApplication]),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not a clerk", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all)]
+pub async fn list_staff_applications(
+    State(state): State<AppState>,
+    Clerk(_clerk): Clerk,
+    Query(q): Query<QueueQuery>,
+) -> Result<Json<Vec<StaffApplication>>, ApiProblem> {
+    let status = q.status.as_deref().unwrap_or("submitted");
+    let status = ApplicationStatus::parse(status)
+        .ok_or_else(|| ApiProblem::new(ErrorCode::InvalidRequest).field("status", ErrorCode::InvalidRequest))?;
+    let rows: Vec<QueueRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {QUEUE_COLUMNS} FROM applications a JOIN registry_persons p ON p.id = a.person_id
+         WHERE a.status = $1 ORDER BY a.created_at, a.id LIMIT 200"
+    )))
+    .bind(status.as_str())
+    .fetch_all(&state.db.pool)
+    .await?;
+    Ok(Json(rows.into_iter().map(|r| staff_view(&state, r)).collect::<Result<_, _>>()?))
+}
+
+/// Moves an application on. Repeating the transition that brought it to its current state answers
+/// the application again (a clerk's retry is safe); any other move from a wrong state is 409.
+#[utoipa::path(
+    post, path = "/api/v1/staff/applications/{application_id}/transitions", operation_id = "transition_application",
+    tag = "staff", security(("bearer" = [])),
+    params(("application_id" = String, Path)),
+    request_body = StaffTransition,
+    responses(
+        (status = 200, description = "Moved on (or already there)", body = StaffApplication),
+        (status = 400, description = "`field_required`: reason, what to do, or tracking number", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not a clerk", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`application_state_conflict`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(application_id = %application_id, action = ?req.action))]
+pub async fn transition_application(
+    State(state): State<AppState>,
+    Clerk(clerk): Clerk,
+    Path(application_id): Path<String>,
+    ApiJson(req): ApiJson<StaffTransition>,
+) -> Result<Json<StaffApplication>, ApiProblem> {
+    req.check().map_err(|errors| {
+        errors.into_iter().fold(ApiProblem::new(ErrorCode::FieldRequired), |p, (f, c)| p.field(f, c))
+    })?;
+    let now = state.now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    let row: Option<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT status, delivery, bill_id FROM applications WHERE id = $1")
+            .bind(&application_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (status, delivery, bill_id) = row.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))?;
+    let from = ApplicationStatus::parse(&status).ok_or_else(|| ApiProblem::internal(&"status"))?;
+    let delivery = if delivery == "post" { DeliveryOption::Post } else { DeliveryOption::Pickup };
+    match transition(from, req.action, delivery) {
+        Some(to) => {
+            let tracking =
+                req.tracking_number.as_deref().map(str::trim).filter(|_| req.action == StaffAction::MarkPosted);
+            let ends = !to.is_open();
+            let changed = sqlx::query(
+                "UPDATE applications SET status = $1, updated_at = $2,
+                   tracking_number = COALESCE($3, tracking_number),
+                   reject_reason = COALESCE($4, reject_reason), reject_action = COALESCE($5, reject_action),
+                   photo_enc = CASE WHEN $6 = 1 THEN NULL ELSE photo_enc END
+                 WHERE id = $7 AND status = $8",
+            )
+            .bind(to.as_str())
+            .bind(now)
+            .bind(tracking)
+            .bind(req.reason.as_deref().map(str::trim).filter(|_| to == ApplicationStatus::Rejected))
+            .bind(req.what_to_do.as_deref().map(str::trim).filter(|_| to == ApplicationStatus::Rejected))
+            .bind(i64::from(ends))
+            .bind(&application_id)
+            .bind(from.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 0 {
+                return Err(ApiProblem::new(ErrorCode::ApplicationStateConflict));
+            }
+            let note = match req.action {
+                StaffAction::Reject => req.reason.as_deref().map(str::trim),
+                StaffAction::MarkPosted => tracking,
+                _ => None,
+            };
+            event(&mut *tx, &application_id, now, to, Actor::Clerk, Some(&clerk.user_id), note).await?;
+            if to == ApplicationStatus::Rejected && from.fee_paid() {
+                if let Some(bill_id) = &bill_id {
+                    fee::after_rejection(&mut *tx, bill_id, now).await?;
+                }
+            }
+        }
+        None if already_there(from, req.action) => {}
+        None => return Err(ApiProblem::new(ErrorCode::ApplicationStateConflict)),
+    }
+    let row: QueueRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {QUEUE_COLUMNS} FROM applications a JOIN registry_persons p ON p.id = a.person_id WHERE a.id = $1"
+    )))
+    .bind(&application_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Json(staff_view(&state, row)?))
+}
+
+/// The state this action leads to is where the application already is: a repeated request.
+fn already_there(current: ApplicationStatus, action: StaffAction) -> bool {
+    use ApplicationStatus as S;
+    matches!(
+        (action, current),
+        (StaffAction::Accept, S::Accepted)
+            | (StaffAction::Reject, S::Rejected)
+            | (StaffAction::StartProduction, S::InProduction)
+            | (StaffAction::MarkReady, S::ReadyForPickup)
+            | (StaffAction::MarkPosted, S::Posted)
+            | (StaffAction::MarkCollected, S::Completed)
+    )
+}
