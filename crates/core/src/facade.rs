@@ -222,7 +222,7 @@ impl Core {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<OutboxEntry, AppError> {
-        outbox::enqueue(&self.db, &self.vault, method, path, body).await.map_err(|c| self.err(c))
+        outbox::enqueue(&self.db, &self.vault, method, path, body, None).await.map_err(|c| self.err(c))
     }
 
     pub async fn outbox_flush(&self) -> Result<FlushReport, AppError> {
@@ -377,5 +377,36 @@ impl Core {
             head_top_px: p.head_top_px,
             eye_line_from_bottom_px: p.eye_line_from_bottom_px,
         })
+    }
+
+    /// Submits an application made in the form whose draft is `draft_item`: sent now, or queued in the
+    /// outbox when offline. The draft goes only when the server confirmed it.
+    #[instrument(skip_all)]
+    pub async fn application_submit(
+        &self,
+        request: &jingtong_api::applications::ApplicationRequest,
+        draft_item: &str,
+    ) -> Result<crate::SubmitOutcome, AppError> {
+        let _one_at_a_time = self.flush_lock.lock().await;
+        crate::applications::submit(&self.db, &self.vault, &self.client, self.lang.get(), request, draft_item).await
+    }
+
+    pub async fn pickup_stations(&self) -> Result<Vec<jingtong_api::applications::PickupStation>, AppError> {
+        crate::applications::stations(&self.client).await
+    }
+
+    pub async fn applications(&self) -> Result<Vec<jingtong_api::applications::ApplicationView>, AppError> {
+        crate::applications::list(&self.client).await
+    }
+
+    pub async fn application(&self, id: &str) -> Result<jingtong_api::applications::ApplicationView, AppError> {
+        crate::applications::get(&self.client, id).await
+    }
+
+    pub async fn application_withdraw(
+        &self,
+        id: &str,
+    ) -> Result<jingtong_api::applications::ApplicationView, AppError> {
+        crate::applications::withdraw(&self.client, id).await
     }
 }

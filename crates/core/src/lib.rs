@@ -2,6 +2,7 @@
 //! The REST client (with automatic token refresh), the session tokens in the OS keychain,
 //! and the local SQLite store for encrypted drafts and the outbox.
 
+mod applications;
 mod client;
 mod db;
 mod drafts;
@@ -20,6 +21,7 @@ mod session;
 mod tokens;
 mod vault;
 
+pub use applications::SubmitOutcome;
 pub use db::FILE_NAME as DB_FILE;
 pub use error::AppError;
 pub use facade::{AppInfo, Core, CoreConfig, DEFAULT_SERVER_URL};

@@ -44,8 +44,8 @@ fn aad(idempotency_key: &str) -> Vec<u8> {
     format!("outbox:{idempotency_key}").into_bytes()
 }
 
-type Row = (String, String, String, String, Option<Vec<u8>>, String, i64, Option<String>, String);
-const COLUMNS: &str = "id, idempotency_key, method, path, body, created_at, attempts, last_error, state";
+type Row = (String, String, String, String, Option<Vec<u8>>, String, i64, Option<String>, String, Option<String>);
+const COLUMNS: &str = "id, idempotency_key, method, path, body, created_at, attempts, last_error, state, draft_item";
 
 fn entry(r: Row) -> OutboxEntry {
     let state = if r.8 == "failed" { OutboxState::Failed } else { OutboxState::Pending };
@@ -68,6 +68,7 @@ pub(crate) async fn enqueue(
     method: &str,
     path: &str,
     body: Option<&serde_json::Value>,
+    draft_item: Option<&str>,
 ) -> Result<OutboxEntry, ErrorCode> {
     let method = method.to_ascii_uppercase();
     if !matches!(method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") || !path.starts_with("/api/v1/") {
@@ -84,13 +85,16 @@ pub(crate) async fn enqueue(
         None => None,
     };
     let created_at = now();
-    sqlx::query("INSERT INTO outbox (id, idempotency_key, method, path, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(&id)
-        .bind(&key)
-        .bind(&method)
-        .bind(path)
-        .bind(sealed)
-        .bind(&created_at)
+    sqlx::query(
+        "INSERT INTO outbox (id, idempotency_key, method, path, body, created_at, draft_item) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(&key)
+    .bind(&method)
+    .bind(path)
+    .bind(sealed)
+    .bind(&created_at)
+    .bind(draft_item)
         .execute(db)
         .await
         .map_err(|e| storage(&e))?;
@@ -123,18 +127,102 @@ pub(crate) async fn discard(db: &SqlitePool, id: &str) -> Result<(), ErrorCode> 
 /// What to do with an entry after one try.
 enum Verdict {
     Sent,
-    Refused(String),
-    Retry(String),
+    Refused,
+    Retry,
 }
 
 /// 401 (sign in again), 408 and 429 (try later) are not the server refusing the content.
 fn verdict(status: StatusCode, code: ErrorCode) -> Verdict {
     match status.as_u16() {
         200..=299 => Verdict::Sent,
-        401 | 408 | 429 => Verdict::Retry(code.to_string()),
-        400..=499 => Verdict::Refused(code.to_string()),
-        _ => Verdict::Retry(code.to_string()),
+        401 | 408 | 429 => Verdict::Retry,
+        // A key still being answered by another request of ours: try again later.
+        _ if code == ErrorCode::ServiceUnavailable => Verdict::Retry,
+        400..=499 => Verdict::Refused,
+        _ => Verdict::Retry,
     }
+}
+
+/// What one try of one entry gave.
+pub(crate) enum Sent {
+    /// The server confirmed it; its answer.
+    Done(Vec<u8>),
+    /// Refused for good; the problem the server gave.
+    Refused(crate::AppError),
+    /// Not now (offline, signed out, server trouble): still pending.
+    Later(crate::AppError),
+}
+
+/// Sends one pending entry with its Idempotency-Key and records the outcome: a confirmed entry is
+/// removed together with the draft it came from.
+async fn send(db: &SqlitePool, vault: &Vault, client: &Client, row: Row, signed_in: bool) -> Result<Sent, ErrorCode> {
+    let (id, key, method, path, body, .., draft_item) = row;
+    let plain = match &body {
+        Some(sealed) if sealed.len() > NONCE_LEN => {
+            vault.open(&aad(&key), &sealed[..NONCE_LEN], &sealed[NONCE_LEN..]).await?
+        }
+        _ => None,
+    };
+    let method = Method::from_bytes(method.as_bytes()).ok();
+    let outcome = match method {
+        _ if body.is_some() && plain.is_none() => Sent::Refused(client.error(ErrorCode::DraftCorrupt)),
+        None => Sent::Refused(client.error(ErrorCode::InvalidRequest)),
+        Some(method) => {
+            let body = plain.map(|b| ("application/json".to_owned(), b));
+            let req = Request { method, path: &path, body, auth: signed_in, idempotency_key: Some(&key) };
+            match client.exchange(&req).await {
+                Ok(resp) if resp.status.is_success() => Sent::Done(resp.body),
+                Ok(resp) => match verdict(resp.status, client.problem(&resp).code) {
+                    Verdict::Retry => Sent::Later(client.problem(&resp)),
+                    _ => Sent::Refused(client.problem(&resp)),
+                },
+                Err(e) => Sent::Later(e),
+            }
+        }
+    };
+    let done = match &outcome {
+        Sent::Done(_) => {
+            if let Some(item) = &draft_item {
+                sqlx::query("DELETE FROM drafts WHERE item = ?")
+                    .bind(item)
+                    .execute(db)
+                    .await
+                    .map_err(|e| storage(&e))?;
+            }
+            sqlx::query("DELETE FROM outbox WHERE id = ?").bind(&id).execute(db).await
+        }
+        Sent::Refused(e) => {
+            warn!(%id, code = %e.code, "refused by the server; kept as failed");
+            sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = 'failed' WHERE id = ?")
+                .bind(e.code.to_string())
+                .bind(&id)
+                .execute(db)
+                .await
+        }
+        Sent::Later(e) => {
+            info!(%id, code = %e.code, "kept for a later try");
+            sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?")
+                .bind(e.code.to_string())
+                .bind(&id)
+                .execute(db)
+                .await
+        }
+    };
+    done.map_err(|e| storage(&e))?;
+    Ok(outcome)
+}
+
+/// Sends one entry now (a form's submit button); the caller decides what the resident sees.
+pub(crate) async fn send_now(db: &SqlitePool, vault: &Vault, client: &Client, id: &str) -> Result<Sent, ErrorCode> {
+    let row: Option<Row> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM outbox WHERE id = ? AND state = 'pending'")))
+            .bind(id)
+            .fetch_optional(db)
+            .await
+            .map_err(|e| storage(&e))?;
+    let row = row.ok_or(ErrorCode::NotFound)?;
+    let signed_in = client.tokens.load().await?.is_some();
+    send(db, vault, client, row, signed_in).await
 }
 
 /// Sends every pending entry once, oldest first, each with its Idempotency-Key. Stops at the first `offline`.
@@ -149,53 +237,12 @@ pub(crate) async fn flush(db: &SqlitePool, vault: &Vault, client: &Client) -> Re
     // Without a session the request goes out bare; the server's 401 keeps it waiting.
     let signed_in = client.tokens.load().await?.is_some();
     let mut report = FlushReport::default();
-    for (id, key, method, path, body, ..) in rows {
-        let plain = match &body {
-            Some(sealed) if sealed.len() > NONCE_LEN => {
-                vault.open(&aad(&key), &sealed[..NONCE_LEN], &sealed[NONCE_LEN..]).await?
-            }
-            _ => None,
-        };
-        let method = Method::from_bytes(method.as_bytes()).ok();
-        let (verdict, offline) = match method {
-            _ if body.is_some() && plain.is_none() => (Verdict::Refused(ErrorCode::DraftCorrupt.to_string()), false),
-            None => (Verdict::Refused(ErrorCode::InvalidRequest.to_string()), false),
-            Some(method) => {
-                let body = plain.map(|b| ("application/json".to_owned(), b));
-                let req = Request { method, path: &path, body, auth: signed_in, idempotency_key: Some(&key) };
-                match client.exchange(&req).await {
-                    Ok(resp) if resp.status.is_success() => (Verdict::Sent, false),
-                    Ok(resp) => (verdict(resp.status, client.problem(&resp).code), false),
-                    Err(e) => (Verdict::Retry(e.code.to_string()), e.code == ErrorCode::Offline),
-                }
-            }
-        };
-        let done = match verdict {
-            Verdict::Sent => {
-                report.sent += 1;
-                sqlx::query("DELETE FROM outbox WHERE id = ?").bind(&id).execute(db).await
-            }
-            Verdict::Refused(code) => {
-                warn!(%id, %code, "refused by the server; kept as failed");
-                report.failed += 1;
-                sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = 'failed' WHERE id = ?")
-                    .bind(code)
-                    .bind(&id)
-                    .execute(db)
-                    .await
-            }
-            Verdict::Retry(code) => {
-                info!(%id, %code, "kept for a later try");
-                sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?")
-                    .bind(code)
-                    .bind(&id)
-                    .execute(db)
-                    .await
-            }
-        };
-        done.map_err(|e| storage(&e))?;
-        if offline {
-            break;
+    for row in rows {
+        match send(db, vault, client, row, signed_in).await? {
+            Sent::Done(_) => report.sent += 1,
+            Sent::Refused(_) => report.failed += 1,
+            Sent::Later(e) if e.code == ErrorCode::Offline => break,
+            Sent::Later(_) => {}
         }
     }
     let (pending,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
