@@ -1,11 +1,12 @@
 //! IPC commands, named as in ui/src/ipc/commands.ts. Each one only calls `Core`; errors cross as
 //! `{code, message}`; tokens never do.
 
+use jingtong_api::applications::{ApplicationRequest, ApplicationView, PickupStation};
 use jingtong_api::auth::SmsCodeSent;
 use jingtong_api::identity::{FaceChallenge, FaceDecision};
 use jingtong_api::payments::{BillView, PaymentOrder, Receipt};
 use jingtong_api::{ErrorCode, Lang};
-use jingtong_core::{AppError, AppInfo, Core, FrameCheck, SessionInfo};
+use jingtong_core::{AppError, AppInfo, Core, FlushReport, FrameCheck, OutboxEntry, SessionInfo, SubmitOutcome};
 use serde_json::Value;
 use tauri::{Manager, State};
 
@@ -174,4 +175,45 @@ pub fn service_item(core: State<'_, Core>, item: String) -> Reply<jingtong_core:
 #[tauri::command]
 pub async fn id_photo_check(core: State<'_, Core>, image: String) -> Reply<jingtong_core::IdPhotoCheck> {
     core.id_photo_check(&image).await
+}
+
+#[tauri::command]
+pub async fn pickup_stations(core: State<'_, Core>) -> Reply<Vec<PickupStation>> {
+    core.pickup_stations().await
+}
+
+/// Submits the application made in the form whose draft is `draft_item`: sent now, or queued until online.
+#[tauri::command]
+pub async fn application_submit(
+    core: State<'_, Core>,
+    request: ApplicationRequest,
+    draft_item: String,
+) -> Reply<SubmitOutcome> {
+    core.application_submit(&request, &draft_item).await
+}
+
+#[tauri::command]
+pub async fn applications(core: State<'_, Core>) -> Reply<Vec<ApplicationView>> {
+    core.applications().await
+}
+
+#[tauri::command]
+pub async fn application(core: State<'_, Core>, id: String) -> Reply<ApplicationView> {
+    core.application(&id).await
+}
+
+#[tauri::command]
+pub async fn application_withdraw(core: State<'_, Core>, id: String) -> Reply<ApplicationView> {
+    core.application_withdraw(&id).await
+}
+
+/// Sends what waits in the outbox (called at start, when the network returns, and from "send now").
+#[tauri::command]
+pub async fn outbox_flush(core: State<'_, Core>) -> Reply<FlushReport> {
+    core.outbox_flush().await
+}
+
+#[tauri::command]
+pub async fn outbox_entries(core: State<'_, Core>) -> Reply<Vec<OutboxEntry>> {
+    core.outbox_entries().await
 }

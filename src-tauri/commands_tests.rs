@@ -118,3 +118,36 @@ fn draft_round_trip_over_ipc() {
     let keychain = Keychain::new(KeychainBackend::Auto, &service(dir.path()));
     tauri::async_runtime::block_on(keychain.delete(DATA_KEY_ENTRY)).unwrap();
 }
+
+/// The request crosses IPC as the generated `ApplicationRequest`; a mistake the device can see is
+/// answered before any network, naming the field; offline, the submission is queued, not lost.
+#[test]
+fn application_submit_checks_then_queues_while_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app(dir.path());
+    let mut request = json!({
+        "item": "id_card_replacement",
+        "photo": {"kind": "on_site"},
+        "delivery": {"kind": "pickup", "station_id": "st-shushan"},
+        "loss_date": "2999-01-01",
+    });
+    let refused = invoke(&window, "application_submit", json!({"request": request, "draftItem": "apply:x"}));
+    let refused = refused.expect_err("a loss date in the future");
+    assert_eq!(refused["code"], "date_invalid");
+    assert!(refused["message"].as_str().unwrap().starts_with("丢失日期"), "{refused}");
+
+    request["loss_date"] = json!("2026-11-01");
+    let queued = invoke(&window, "application_submit", json!({"request": request, "draftItem": "apply:x"}));
+    if queued.as_ref().is_err_and(|e| e["code"] == "keychain_unavailable") {
+        panic!("no OS keychain reachable: run the tests under scripts/with-keychain");
+    }
+    let queued = queued.unwrap();
+    assert_eq!(queued["state"], "queued");
+    let entries = invoke(&window, "outbox_entries", json!({})).unwrap();
+    assert_eq!(entries[0]["id"], queued["outbox_id"]);
+    assert_eq!(entries[0]["path"], "/api/v1/applications");
+    let report = invoke(&window, "outbox_flush", json!({})).unwrap();
+    assert_eq!(report, json!({"sent": 0, "failed": 0, "pending": 1}));
+    let keychain = Keychain::new(KeychainBackend::Auto, &service(dir.path()));
+    tauri::async_runtime::block_on(keychain.delete(DATA_KEY_ENTRY)).unwrap();
+}

@@ -36,6 +36,13 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::receipt_export,
         commands::service_item,
         commands::id_photo_check,
+        commands::pickup_stations,
+        commands::application_submit,
+        commands::applications,
+        commands::application,
+        commands::application_withdraw,
+        commands::outbox_flush,
+        commands::outbox_entries,
     ])
 }
 

@@ -162,6 +162,13 @@ impl App {
         path
     }
 
+    /// Kills the app at once (SIGKILL to the whole group), as a crash or a dead battery would.
+    pub fn kill(mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.driver.wait();
+    }
+
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
         // Drop stops the process group.

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real app in a real webview, over the real core, against a real server
 //! on loopback with its demo data.
 
+mod applications;
 mod driver;
 mod face;
 mod id_card;

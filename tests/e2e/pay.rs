@@ -53,7 +53,18 @@ async fn resident_scans_a_fine_pays_it_and_gets_the_receipt() {
     let main = app.client.window().await.unwrap();
     app.click(r#"[data-testid="bill-pay"]"#).await;
     app.find(r#"[data-testid="bill-waiting"]"#).await;
-    // The provider's page opens in its own window: confirm there, as the payer would.
+    confirm_on_provider_page(&mut app, main).await;
+
+    app.wait_for_text(r#"[data-testid="receipt-paid"]"#, &total).await;
+    app.find(r#"[data-testid="receipt-qr"] svg"#).await;
+    app.screenshot("pay-receipt").await;
+    println!("scan to pay took {} interactions from home", app.interactions - before);
+    app.close().await;
+    server.shutdown().await;
+}
+
+/// The provider's page opens in its own window: confirm there, as the payer would, and come back.
+pub async fn confirm_on_provider_page(app: &mut App, main: fantoccini::wd::WindowHandle) {
     let deadline = Instant::now() + Duration::from_secs(20);
     let provider = loop {
         let handles = app.client.windows().await.unwrap();
@@ -75,11 +86,4 @@ async fn resident_scans_a_fine_pays_it_and_gets_the_receipt() {
         .unwrap();
     app.interactions += 1;
     app.client.switch_to_window(main).await.unwrap();
-
-    app.wait_for_text(r#"[data-testid="receipt-paid"]"#, &total).await;
-    app.find(r#"[data-testid="receipt-qr"] svg"#).await;
-    app.screenshot("pay-receipt").await;
-    println!("scan to pay took {} interactions from home", app.interactions - before);
-    app.close().await;
-    server.shutdown().await;
 }

@@ -1,6 +1,9 @@
 import { createRouter, type RouterHistory } from 'vue-router'
 import type { Pinia } from 'pinia'
 import { useSession } from './stores/session'
+import Apply from './views/applications/ApplyView.vue'
+import ApplicationDetail from './views/applications/ApplicationDetailView.vue'
+import Applications from './views/applications/ApplicationsView.vue'
 import Face from './views/FaceView.vue'
 import Bill from './views/pay/BillView.vue'
 import Receipt from './views/pay/ReceiptView.vue'
@@ -27,6 +30,9 @@ export function createAppRouter(history: RouterHistory, pinia: Pinia, startup: P
       { path: '/id-card', component: IdCard },
       { path: '/id-photo', component: IdPhoto },
       { path: '/services/:item', component: ServiceItem },
+      { path: '/apply/:item', component: Apply },
+      { path: '/applications', component: Applications },
+      { path: '/applications/:id', component: ApplicationDetail },
       { path: '/pay/bills/:id', component: Bill },
       { path: '/pay/receipts/:number', component: Receipt },
       { path: '/:rest(.*)*', redirect: '/' },

@@ -8,7 +8,7 @@ export const SERVICES = [
   { key: 'temp-id', icon: 'vip-card-o', route: '/services/temporary_id_card' },
   { key: 'vehicle-move', icon: 'logistics' },
   { key: 'scan-pay', icon: 'scan', route: '/pay' },
-  { key: 'progress', icon: 'todo-list-o' },
+  { key: 'progress', icon: 'todo-list-o', route: '/applications' },
   { key: 'case-lookup', icon: 'description-o' },
 ] as const satisfies readonly { key: string; icon: string; route?: string }[]
 

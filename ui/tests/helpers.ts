@@ -28,6 +28,8 @@ export function fakeBackend(overrides: Backend = {}, signedIn = false) {
     draft_save: () => null,
     draft_discard: () => null,
     app_info: () => ({ version: '0.1.0', server_url: 'https://api.example.test' }),
+    outbox_flush: () => ({ sent: 0, failed: 0, pending: 0 }),
+    outbox_entries: () => [],
     ...overrides,
   }
   const mock = vi.mocked(invoke)

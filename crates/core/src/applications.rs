@@ -22,7 +22,7 @@ use crate::AppError;
 #[ts(export)]
 pub enum SubmitOutcome {
     /// The server has it: the application as created (usually awaiting payment).
-    Sent { application: ApplicationView },
+    Sent { application: Box<ApplicationView> },
     /// No network: it waits in the outbox and goes once when the network is back. The draft stays.
     Queued { outbox_id: String },
 }

@@ -11,8 +11,9 @@ use crate::client::{Client, Request};
 use crate::db::{now, storage};
 use crate::vault::{Vault, NONCE_LEN};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum OutboxState {
     /// Waiting to be sent (again).
     Pending,
@@ -20,20 +21,23 @@ pub enum OutboxState {
     Failed,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct OutboxEntry {
     pub id: String,
     pub idempotency_key: String,
     pub method: String,
     pub path: String,
     pub created_at: String,
+    #[ts(type = "number")]
     pub attempts: i64,
     /// The error code of the last try.
     pub last_error: Option<String>,
     pub state: OutboxState,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct FlushReport {
     pub sent: usize,
     pub failed: usize,

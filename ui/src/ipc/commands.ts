@@ -3,6 +3,12 @@
 import { invoke } from '@tauri-apps/api/core'
 import type { AppError } from '../bindings/AppError'
 import type { AppInfo } from '../bindings/AppInfo'
+import type { ApplicationRequest } from '../bindings/ApplicationRequest'
+import type { ApplicationView } from '../bindings/ApplicationView'
+import type { FlushReport } from '../bindings/FlushReport'
+import type { OutboxEntry } from '../bindings/OutboxEntry'
+import type { PickupStation } from '../bindings/PickupStation'
+import type { SubmitOutcome } from '../bindings/SubmitOutcome'
 import type { BillView } from '../bindings/BillView'
 import type { PaymentOrder } from '../bindings/PaymentOrder'
 import type { Receipt } from '../bindings/Receipt'
@@ -117,3 +123,19 @@ export const serviceItem = (item: string) => call<ServiceItemPage>('service_item
 
 /** `image`: base64 or a data URL of a photo to turn into a GA 461 ID photo on the device. */
 export const idPhotoCheck = (image: string) => call<IdPhotoCheck>('id_photo_check', { image })
+
+export const pickupStations = () => call<PickupStation[]>('pickup_stations', undefined, true)
+
+/** Queued in the outbox when offline; `draftItem` is discarded by Rust once the server has it. */
+export const applicationSubmit = (request: ApplicationRequest, draftItem: string) =>
+  call<SubmitOutcome>('application_submit', { request, draftItem }, true)
+
+export const applications = () => call<ApplicationView[]>('applications', undefined, true)
+
+export const application = (id: string) => call<ApplicationView>('application', { id }, true)
+
+export const applicationWithdraw = (id: string) => call<ApplicationView>('application_withdraw', { id }, true)
+
+export const outboxFlush = () => call<FlushReport>('outbox_flush', undefined, true)
+
+export const outboxEntries = () => call<OutboxEntry[]>('outbox_entries')

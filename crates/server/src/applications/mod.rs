@@ -266,16 +266,16 @@ async fn create(
         // The partial unique index: this person already has an open application for this card kind.
         return Err(ApiProblem::new(ErrorCode::ApplicationOpenExists));
     }
-    event(&mut *tx, &id, now, ApplicationStatus::AwaitingPayment, Actor::Resident, Some(&user.user_id), None).await?;
+    event(&mut tx, &id, now, ApplicationStatus::AwaitingPayment, Actor::Resident, Some(&user.user_id), None).await?;
     if fee_fen > 0 {
-        let bill_id = fee::create_bill(&mut *tx, &who, req.item, fee_fen, &user.user_id, now).await?;
+        let bill_id = fee::create_bill(&mut tx, &who, req.item, fee_fen, &user.user_id, now).await?;
         sqlx::query("UPDATE applications SET bill_id = $1 WHERE id = $2")
             .bind(&bill_id)
             .bind(&id)
             .execute(&mut *tx)
             .await?;
     } else {
-        fee::start_clock(&mut *tx, &id, req.item, i64::from(province), now, Actor::System, None).await?;
+        fee::start_clock(&mut tx, &id, req.item, i64::from(province), now, Actor::System, None).await?;
     }
     tx.commit().await?;
     tracing::info!(application_id = %id, item = %req.item, "application created");
@@ -388,10 +388,10 @@ pub async fn withdraw_application(
             return Err(ApiProblem::new(ErrorCode::ApplicationStateConflict));
         }
         let note = if status.fee_paid() { Some("refund_due") } else { None };
-        event(&mut *tx, &application_id, now, ApplicationStatus::Withdrawn, Actor::Resident, Some(&user.user_id), note)
+        event(&mut tx, &application_id, now, ApplicationStatus::Withdrawn, Actor::Resident, Some(&user.user_id), note)
             .await?;
         if let Some(bill_id) = bill_id {
-            fee::after_withdrawal(&mut *tx, &bill_id, status.fee_paid(), now).await?;
+            fee::after_withdrawal(&mut tx, &bill_id, status.fee_paid(), now).await?;
         }
     }
     tx.commit().await?;

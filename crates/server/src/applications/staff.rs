@@ -298,10 +298,10 @@ pub async fn transition_application(
                 StaffAction::MarkPosted => tracking,
                 _ => None,
             };
-            event(&mut *tx, &application_id, now, to, Actor::Clerk, Some(&clerk.user_id), note).await?;
+            event(&mut tx, &application_id, now, to, Actor::Clerk, Some(&clerk.user_id), note).await?;
             if to == ApplicationStatus::Rejected && from.fee_paid() {
                 if let Some(bill_id) = &bill_id {
-                    fee::after_rejection(&mut *tx, bill_id, now).await?;
+                    fee::after_rejection(&mut tx, bill_id, now).await?;
                 }
             }
         }
