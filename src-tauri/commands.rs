@@ -3,6 +3,7 @@
 
 use jingtong_api::applications::{ApplicationRequest, ApplicationView, PickupStation};
 use jingtong_api::auth::SmsCodeSent;
+use jingtong_api::cases::{CaseLookupStarted, CaseView};
 use jingtong_api::identity::{FaceChallenge, FaceDecision};
 use jingtong_api::payments::{BillView, PaymentOrder, Receipt};
 use jingtong_api::{ErrorCode, Lang};
@@ -216,4 +217,34 @@ pub async fn outbox_flush(core: State<'_, Core>) -> Reply<FlushReport> {
 #[tauri::command]
 pub async fn outbox_entries(core: State<'_, Core>) -> Reply<Vec<OutboxEntry>> {
     core.outbox_entries().await
+}
+
+/// Step 1 of a case lookup: the receipt number and query code printed on the 报案回执.
+#[tauri::command]
+pub async fn case_lookup_start(
+    core: State<'_, Core>,
+    receipt_number: String,
+    query_code: String,
+) -> Reply<CaseLookupStarted> {
+    core.case_lookup_start(&receipt_number, &query_code).await
+}
+
+#[tauri::command]
+pub async fn case_lookup_verify(core: State<'_, Core>, lookup_id: String, code: String) -> Reply<CaseView> {
+    core.case_lookup_verify(&lookup_id, &code).await
+}
+
+#[tauri::command]
+pub async fn cases(core: State<'_, Core>) -> Reply<Vec<CaseView>> {
+    core.cases().await
+}
+
+#[tauri::command]
+pub async fn case(core: State<'_, Core>, id: String) -> Reply<CaseView> {
+    core.case(&id).await
+}
+
+#[tauri::command]
+pub async fn progress(core: State<'_, Core>) -> Reply<Vec<jingtong_api::progress::ProgressItem>> {
+    core.progress().await
 }

@@ -43,7 +43,29 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::application_withdraw,
         commands::outbox_flush,
         commands::outbox_entries,
+        commands::case_lookup_start,
+        commands::case_lookup_verify,
+        commands::cases,
+        commands::case,
+        commands::progress,
     ])
+}
+
+/// Forwards what the server pushes (a case event, an application moved on) to the UI as the
+/// `changed` event; reconnects after a pause when offline or signed out.
+fn watch_changes(app: tauri::AppHandle) {
+    use tauri::Emitter;
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let core = app.state::<Core>();
+            match core.wait_change().await {
+                Ok(change) => {
+                    let _ = app.emit_to("main", "changed", &change);
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_secs(3)).await,
+            }
+        }
+    });
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -59,6 +81,7 @@ pub fn run() {
             let config = CoreConfig::from_env(app.path().app_data_dir()?);
             let core = tauri::async_runtime::block_on(Core::open(config))?;
             app.manage(core);
+            watch_changes(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!())

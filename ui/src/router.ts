@@ -4,6 +4,8 @@ import { useSession } from './stores/session'
 import Apply from './views/applications/ApplyView.vue'
 import ApplicationDetail from './views/applications/ApplicationDetailView.vue'
 import Applications from './views/applications/ApplicationsView.vue'
+import CaseDetail from './views/cases/CaseDetailView.vue'
+import CaseLookup from './views/cases/CaseLookupView.vue'
 import Face from './views/FaceView.vue'
 import Bill from './views/pay/BillView.vue'
 import Receipt from './views/pay/ReceiptView.vue'
@@ -14,6 +16,7 @@ import ServiceItem from './views/services/ServiceItemView.vue'
 import Home from './views/HomeView.vue'
 import Me from './views/MeView.vue'
 import Privacy from './views/PrivacyView.vue'
+import Progress from './views/ProgressView.vue'
 import SignIn from './views/SignInView.vue'
 
 /** `startup` resolves once the app is ready to read the session (language set). */
@@ -33,6 +36,9 @@ export function createAppRouter(history: RouterHistory, pinia: Pinia, startup: P
       { path: '/apply/:item', component: Apply },
       { path: '/applications', component: Applications },
       { path: '/applications/:id', component: ApplicationDetail },
+      { path: '/progress', component: Progress },
+      { path: '/cases/lookup', component: CaseLookup },
+      { path: '/cases/:id', component: CaseDetail },
       { path: '/pay/bills/:id', component: Bill },
       { path: '/pay/receipts/:number', component: Receipt },
       { path: '/:rest(.*)*', redirect: '/' },

@@ -8,8 +8,8 @@ export const SERVICES = [
   { key: 'temp-id', icon: 'vip-card-o', route: '/services/temporary_id_card' },
   { key: 'vehicle-move', icon: 'logistics' },
   { key: 'scan-pay', icon: 'scan', route: '/pay' },
-  { key: 'progress', icon: 'todo-list-o', route: '/applications' },
-  { key: 'case-lookup', icon: 'description-o' },
+  { key: 'progress', icon: 'todo-list-o', route: '/progress' },
+  { key: 'case-lookup', icon: 'description-o', route: '/cases/lookup' },
 ] as const satisfies readonly { key: string; icon: string; route?: string }[]
 
 export type Service = (typeof SERVICES)[number]

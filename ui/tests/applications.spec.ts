@@ -336,8 +336,13 @@ describe('my applications', () => {
       applications: () => [APP],
       outbox_entries: () => [queued],
       application: () => APP,
+      progress: () => [],
     })
+    // The home tile opens the combined progress page, which links to the applications list.
     await wrapper.find('[data-testid="service-progress"]').trigger('click')
+    await flushPromises()
+    expect(router.currentRoute.value.path).toBe('/progress')
+    await wrapper.find('[data-testid="progress-applications"]').trigger('click')
     await flushPromises()
     expect(router.currentRoute.value.path).toBe('/applications')
     const row = wrapper.find('[data-testid="application-a-1"]')

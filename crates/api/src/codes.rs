@@ -146,6 +146,15 @@ catalogue! {
     StaffCredentialsInvalid = "staff_credentials_invalid", 401,
         "警号或密码不正确。", "Staff number or password is wrong.",
         "No staff account with that number and password.", "Check the staff number and password; repeated failures are rate limited.";
+    CaseReceiptInvalid = "case_receipt_invalid", 400,
+        "回执编号格式有误，请核对回执上的编号。", "The receipt number is not valid. Check the number on your receipt.",
+        "Receipt numbers are R followed by 12 digits.", "Type the number exactly as printed on the 报案回执.";
+    CaseQueryCodeInvalid = "case_query_code_invalid", 400,
+        "查询码格式有误，请核对回执上的查询码。", "The query code is not valid. Check the code on your receipt.",
+        "Query codes are 6 letters and digits (no 0, O, 1 or I).", "Type the 6 characters printed next to 查询码.";
+    CaseLookupFailed = "case_lookup_failed", 404,
+        "回执编号或查询码不正确。", "The receipt number or the query code is wrong.",
+        "No case has this receipt number with this query code. Unknown receipts and wrong codes get the same answer on purpose.", "Check both against the receipt; after several failures, wait an hour or ask the station.";
     FaceAttemptsExhausted = "face_attempts_exhausted", 429,
         "今日刷脸认证次数已用完，请明天再试或前往公安服务窗口办理。", "No face verification attempts left today. Try tomorrow or visit a police service window.",
         "At most 5 face verification attempts per account per day (Asia/Shanghai).", "Wait until tomorrow (the time is shown), or verify in person at a police service window.";

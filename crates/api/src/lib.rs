@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod auth;
 pub mod bill;
+pub mod cases;
 pub mod codes;
 pub mod id_number;
 pub mod identity;
@@ -13,6 +14,7 @@ pub mod payments;
 pub mod phone;
 pub mod plate;
 pub mod problem;
+pub mod progress;
 
 pub use codes::ErrorCode;
 pub use id_number::IdNumber;

@@ -64,6 +64,8 @@ pub(crate) struct Response {
 
 pub(crate) struct Client {
     http: reqwest::Client,
+    /// For server-sent events: no overall timeout, the stream stays open.
+    streaming: reqwest::Client,
     base: String,
     lang: Arc<LangCell>,
     pub tokens: TokenStore,
@@ -79,7 +81,21 @@ impl Client {
             .user_agent(concat!("jingtong-core/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|_| ErrorCode::Internal)?;
-        Ok(Client { http, base: base_url.trim_end_matches('/').to_owned(), lang, tokens, refresh_lock: Mutex::new(()) })
+        let streaming = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            // The server sends a keep-alive every 15 s: silence this long means the connection is gone.
+            .read_timeout(Duration::from_secs(40))
+            .user_agent(concat!("jingtong-core/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|_| ErrorCode::Internal)?;
+        Ok(Client {
+            http,
+            streaming,
+            base: base_url.trim_end_matches('/').to_owned(),
+            lang,
+            tokens,
+            refresh_lock: Mutex::new(()),
+        })
     }
 
     pub fn error(&self, code: ErrorCode) -> AppError {
@@ -131,6 +147,32 @@ impl Client {
         }
         let fresh = self.refresh(&tokens.access).await?;
         self.send(req, Some(&fresh.access)).await
+    }
+
+    /// Opens a server-sent event stream with the stored access token (refreshed once on 401).
+    pub async fn open_stream(&self, path: &str) -> Result<reqwest::Response, AppError> {
+        let lang = self.lang.get();
+        let tokens = self.tokens.load().await.map_err(|c| AppError::new(c, lang))?;
+        let Some(tokens) = tokens else { return Err(self.error(ErrorCode::Unauthorized)) };
+        let open = |token: &Sensitive<String>| {
+            self.streaming
+                .get(format!("{}{path}", self.base))
+                .header(ACCEPT, "text/event-stream")
+                .header(ACCEPT_LANGUAGE, lang.tag())
+                .bearer_auth(token.expose())
+                .send()
+        };
+        let mut resp = open(&tokens.access).await.map_err(|e| self.transport(e))?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            let fresh = self.refresh(&tokens.access).await?;
+            resp = open(&fresh.access).await.map_err(|e| self.transport(e))?;
+        }
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status();
+        let body = resp.bytes().await.map_err(|e| self.transport(e))?.to_vec();
+        Err(self.problem(&Response { status, body }))
     }
 
     /// 2xx → parsed body; anything else → the server's problem as an `AppError`.

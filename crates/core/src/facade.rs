@@ -69,6 +69,7 @@ pub struct Core {
     flush_lock: Mutex<()>,
     face: FaceFlow,
     pay: Payments,
+    changes: crate::changes::Changes,
 }
 
 impl Core {
@@ -97,6 +98,7 @@ impl Core {
             flush_lock: Mutex::new(()),
             face,
             pay: Payments::default(),
+            changes: crate::changes::Changes::default(),
         })
     }
 
@@ -188,6 +190,7 @@ impl Core {
             }
         }
         self.client.tokens.clear().await.map_err(|c| self.err(c))?;
+        self.changes.reset();
         session::clear(&self.db).await.map_err(|c| self.err(c))
     }
 
@@ -408,5 +411,40 @@ impl Core {
         id: &str,
     ) -> Result<jingtong_api::applications::ApplicationView, AppError> {
         crate::applications::withdraw(&self.client, id).await
+    }
+
+    /// Step 1 of a case lookup: receipt number and query code; the server texts a code to the case's phone.
+    pub async fn case_lookup_start(
+        &self,
+        receipt_number: &str,
+        query_code: &str,
+    ) -> Result<jingtong_api::cases::CaseLookupStarted, AppError> {
+        crate::cases::start(&self.client, receipt_number, query_code).await
+    }
+
+    pub async fn case_lookup_verify(
+        &self,
+        lookup_id: &str,
+        code: &str,
+    ) -> Result<jingtong_api::cases::CaseView, AppError> {
+        crate::cases::verify(&self.client, lookup_id, code).await
+    }
+
+    pub async fn cases(&self) -> Result<Vec<jingtong_api::cases::CaseView>, AppError> {
+        crate::cases::list(&self.client).await
+    }
+
+    pub async fn case(&self, id: &str) -> Result<jingtong_api::cases::CaseView, AppError> {
+        crate::cases::get(&self.client, id).await
+    }
+
+    /// Waits for the next change the server pushes for the signed-in resident (see `changes.rs`).
+    pub async fn wait_change(&self) -> Result<jingtong_api::cases::ChangeEvent, AppError> {
+        self.changes.next(&self.client).await
+    }
+
+    /// Applications, unpaid bills and cases in one list, what needs the resident first.
+    pub async fn progress(&self) -> Result<Vec<jingtong_api::progress::ProgressItem>, AppError> {
+        crate::progress::list(&self.client, self.lang.get()).await
     }
 }

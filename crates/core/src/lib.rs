@@ -3,6 +3,8 @@
 //! and the local SQLite store for encrypted drafts and the outbox.
 
 mod applications;
+mod cases;
+mod changes;
 mod client;
 mod db;
 mod drafts;
@@ -14,6 +16,7 @@ pub mod keychain;
 mod lang;
 mod outbox;
 mod pay;
+mod progress;
 pub mod qr;
 mod sensitive;
 mod services;

@@ -18,6 +18,8 @@ pub enum Kind {
     PaymentFlagged,
     /// A payment notification failed its signature, time window or nonce check.
     PaymentNotifyRefused,
+    /// A case lookup: a failure (unknown receipt or wrong code) or an SMS code sent.
+    CaseLookup,
 }
 
 impl Kind {
@@ -35,6 +37,7 @@ impl Kind {
             Kind::FaceRejected => "face_rejected",
             Kind::PaymentFlagged => "payment_flagged",
             Kind::PaymentNotifyRefused => "payment_notify_refused",
+            Kind::CaseLookup => "case_lookup",
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod blobs;
+pub mod cases;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -56,6 +57,7 @@ pub struct Running {
     task: JoinHandle<()>,
     jobs_stop: tokio::sync::watch::Sender<bool>,
     jobs_task: Option<JoinHandle<()>>,
+    streams_stop: tokio::sync::watch::Sender<bool>,
     state: state::AppState,
     db: db::Db,
 }
@@ -78,6 +80,7 @@ impl Running {
 
     /// Stops accepting, lets requests in flight finish, stops the job runner, then closes the database pool.
     pub async fn shutdown(mut self) {
+        let _ = self.streams_stop.send(true);
         let _ = self.stop.send(());
         let _ = self.task.await;
         let _ = self.jobs_stop.send(true);
@@ -135,6 +138,8 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
     let url = base_url(addr);
     let local_provider =
         Arc::new(payments::provider::LocalProvider::new(db.clone(), clock.clone(), provider_keys.clone(), url.clone()));
+    // Open event streams end when the server stops, or graceful shutdown would wait for them forever.
+    let (streams_stop, streams_stopping) = tokio::sync::watch::channel(false);
     let state = state::AppState {
         db: db.clone(),
         keys,
@@ -149,7 +154,12 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         provider: local_provider.clone(),
         local_provider: Some(local_provider),
         base_url: url,
+        changes: cases::changes::channel(),
+        stopping: streams_stopping,
     };
+    if config.demo {
+        cases::demo::load(&state).await.map_err(demo::DemoError::Db)?;
+    }
     let app = routes::router(state.clone(), config.demo);
     let (jobs_stop, jobs_stopped) = tokio::sync::watch::channel(false);
     let jobs_task = config.run_jobs.then(|| jobs::spawn_runner(state.clone(), jobs_stopped));
@@ -165,7 +175,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         }
     });
     tracing::info!(%addr, database = db.backend.name(), demo = config.demo, "jingtong-server listening");
-    Ok(Running { addr, stop, task, jobs_stop, jobs_task, state, db })
+    Ok(Running { addr, stop, task, jobs_stop, jobs_task, streams_stop, state, db })
 }
 
 /// Loads the face engine from `models`, once per folder per process (tests start many servers).

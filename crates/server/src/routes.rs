@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 
 use crate::applications::{self, staff};
 use crate::auth::handlers as auth;
+use crate::cases::{self, changes, staff as case_staff};
 use crate::error::{self, ApiProblem};
 use crate::identity;
 use crate::openapi::ApiDoc;
@@ -47,6 +48,13 @@ pub fn router(state: AppState, demo: bool) -> Router {
         .routes(routes!(staff::create_staff_session))
         .routes(routes!(staff::list_staff_applications))
         .routes(routes!(staff::transition_application))
+        .routes(routes!(cases::list_cases))
+        .routes(routes!(cases::get_case))
+        .routes(routes!(cases::start_lookup))
+        .routes(routes!(cases::verify_lookup))
+        .routes(routes!(changes::stream_changes))
+        .routes(routes!(case_staff::register_case))
+        .routes(routes!(case_staff::append_event))
         .merge(
             // The ID photo travels in the JSON body, base64.
             OpenApiRouter::new()

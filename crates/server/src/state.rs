@@ -33,6 +33,10 @@ pub struct AppState {
     pub local_provider: Option<Arc<LocalProvider>>,
     /// This server's base URL, e.g. `http://127.0.0.1:8080` (pay pages, notify URL).
     pub base_url: String,
+    /// Changes for open apps (server-sent events).
+    pub changes: tokio::sync::broadcast::Sender<crate::cases::changes::Change>,
+    /// Turns true when the server stops: open event streams end.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl AppState {

@@ -10,6 +10,9 @@ import type { OutboxEntry } from '../bindings/OutboxEntry'
 import type { PickupStation } from '../bindings/PickupStation'
 import type { SubmitOutcome } from '../bindings/SubmitOutcome'
 import type { BillView } from '../bindings/BillView'
+import type { CaseLookupStarted } from '../bindings/CaseLookupStarted'
+import type { CaseView } from '../bindings/CaseView'
+import type { ProgressItem } from '../bindings/ProgressItem'
 import type { PaymentOrder } from '../bindings/PaymentOrder'
 import type { Receipt } from '../bindings/Receipt'
 import type { ServiceItemPage } from '../bindings/ServiceItemPage'
@@ -139,3 +142,17 @@ export const applicationWithdraw = (id: string) => call<ApplicationView>('applic
 export const outboxFlush = () => call<FlushReport>('outbox_flush', undefined, true)
 
 export const outboxEntries = () => call<OutboxEntry[]>('outbox_entries')
+
+/** Sends an SMS code to the phone registered on the case; no session is tied to the case yet. */
+export const caseLookupStart = (receiptNumber: string, queryCode: string) =>
+  call<CaseLookupStarted>('case_lookup_start', { receiptNumber, queryCode }, true)
+
+export const caseLookupVerify = (lookupId: string, code: string) =>
+  call<CaseView>('case_lookup_verify', { lookupId, code }, true)
+
+export const cases = () => call<CaseView[]>('cases', undefined, true)
+
+export const caseDetail = (id: string) => call<CaseView>('case', { id }, true)
+
+/** Already ordered by Rust (what needs the resident first); shown as given. */
+export const progress = () => call<ProgressItem[]>('progress', undefined, true)

@@ -77,3 +77,49 @@ fn each_other_failure_has_its_reason() {
     assert_eq!(cut.dimensions().0, img.width());
     assert_eq!(process_image(&cut, &e, &GA_461).problem, Some(ErrorCode::IdPhotoTooTight));
 }
+
+/// A phone stores a portrait sideways with an EXIF orientation tag (6 = turn 90° clockwise to show).
+fn sideways_jpeg_with_orientation_tag(upright: &DynamicImage) -> Vec<u8> {
+    let stored = upright.rotate270();
+    let mut jpeg = Vec::new();
+    stored.to_rgb8().write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
+    // APP1 "Exif": a little-endian TIFF header and one IFD entry, Orientation (0x0112) = 6.
+    let mut tiff = b"II*\0\x08\0\0\0".to_vec();
+    tiff.extend_from_slice(&[1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0]);
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let len = u16::try_from(app1.len() + 2).unwrap().to_be_bytes();
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1, len[0], len[1]]);
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+#[test]
+fn a_sideways_phone_photo_is_turned_upright_by_its_exif_tag() {
+    let e = engine();
+    let upright = on_white_backdrop(&e);
+    let file = sideways_jpeg_with_orientation_tag(&upright);
+    // Stored sideways, shown upright: the decoder applies the tag.
+    assert_eq!(decode_image(&file).unwrap().dimensions(), upright.dimensions());
+    let p = process(&file, &e, &GA_461);
+    assert_eq!(p.problem, None);
+    assert!(has_spec_size(p.jpeg.as_ref().unwrap(), &GA_461));
+    assert!((p.face_width_px - 207.0).abs() <= 14.0, "face width {}", p.face_width_px);
+    assert!((7.0..=21.0).contains(&p.head_top_px), "head top {}", p.head_top_px);
+}
+
+#[test]
+fn a_dark_photo_is_refused_with_its_reason() {
+    let e = engine();
+    let mut img = on_white_backdrop(&e).to_rgb8();
+    for px in img.pixels_mut() {
+        for c in px.0.iter_mut() {
+            *c /= 6;
+        }
+    }
+    let p = process_image(&DynamicImage::ImageRgb8(img), &e, &GA_461);
+    assert_eq!(p.problem, Some(ErrorCode::FaceTooDark));
+    assert!(ErrorCode::FaceTooDark.message(jingtong_api::Lang::ZhCn).contains("暗"));
+}

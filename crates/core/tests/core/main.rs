@@ -4,6 +4,7 @@
 mod support;
 
 mod applications;
+mod cases;
 mod client;
 mod drafts;
 mod facade;

@@ -314,7 +314,12 @@ pub async fn transition_application(
     .bind(&application_id)
     .fetch_one(&mut *tx)
     .await?;
+    let (owner,): (String,) = sqlx::query_as("SELECT user_id FROM applications WHERE id = $1")
+        .bind(&application_id)
+        .fetch_one(&mut *tx)
+        .await?;
     tx.commit().await?;
+    crate::cases::changes::publish(&state, vec![owner], "application", &application_id, "您的证件申请有新进展");
     Ok(Json(staff_view(&state, row)?))
 }
 

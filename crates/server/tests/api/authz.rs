@@ -106,7 +106,21 @@ async fn owned_ids(app: &TestApp, t: &str) -> HashMap<&'static str, String> {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let application = owned_application(app, t).await;
+    let case_id = me["cases"][0]["id"].as_str().unwrap().to_owned();
+    let started: Value = app
+        .client
+        .post(format!("{}/api/v1/case-lookups", app.url))
+        .bearer_auth(t)
+        .json(&json!({ "receipt_number": me["cases"][0]["receipt_number"], "query_code": jingtong_server::cases::demo::DEMO_QUERY_CODE }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     HashMap::from([
+        ("case_id", case_id),
+        ("lookup_id", started["lookup_id"].as_str().expect("a lookup").to_owned()),
         ("application_id", application),
         ("challenge_id", ch["challenge_id"].as_str().expect("challenge").to_owned()),
         ("bill_id", bill_id),

@@ -7,6 +7,7 @@ mod helpers;
 mod applications;
 mod auth;
 mod authz;
+mod cases;
 mod demo;
 mod health;
 mod identity;

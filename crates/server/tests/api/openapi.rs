@@ -60,10 +60,17 @@ api_test!(
             "/api/v1/staff/sessions",
             "/api/v1/staff/applications",
             "/api/v1/staff/applications/{application_id}/transitions",
+            "/api/v1/cases",
+            "/api/v1/cases/{case_id}",
+            "/api/v1/case-lookups",
+            "/api/v1/case-lookups/{lookup_id}/verify",
+            "/api/v1/events",
+            "/api/v1/staff/cases",
+            "/api/v1/staff/cases/{case_id}/events",
         ] {
             assert!(spec["paths"].get(path).is_some(), "{path} missing");
         }
-        assert_eq!(count, 27);
+        assert_eq!(count, 34);
         assert!(spec["components"]["schemas"].get("Problem").is_some());
         assert!(spec["components"]["securitySchemes"].get("bearer").is_some());
     }

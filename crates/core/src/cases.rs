@@ -1,0 +1,42 @@
+//! Case lookup from the device: receipt number and query code checked here first (crates/api), then
+//! the server sends an SMS code to the phone on the case; with it, the case joins "my cases".
+
+use jingtong_api::cases::{
+    parse_query_code, parse_receipt_number, CaseLookupRequest, CaseLookupStarted, CaseLookupVerify, CaseView,
+};
+use jingtong_api::ErrorCode;
+use reqwest::Method;
+
+use crate::client::{Client, Request};
+use crate::AppError;
+
+fn segment(id: &str) -> Option<&str> {
+    let ok = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    ok.then_some(id)
+}
+
+pub(crate) async fn start(client: &Client, receipt: &str, query_code: &str) -> Result<CaseLookupStarted, AppError> {
+    let receipt_number = parse_receipt_number(receipt).map_err(|c| client.error(c))?;
+    let query_code = parse_query_code(query_code).map_err(|c| client.error(c))?;
+    let body = CaseLookupRequest { receipt_number, query_code };
+    client.json(&Request::new(Method::POST, "/api/v1/case-lookups").json(&body).authed()).await
+}
+
+pub(crate) async fn verify(client: &Client, lookup_id: &str, code: &str) -> Result<CaseView, AppError> {
+    let id = segment(lookup_id).ok_or_else(|| client.error(ErrorCode::NotFound))?;
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(client.error(ErrorCode::SmsCodeInvalid));
+    }
+    let path = format!("/api/v1/case-lookups/{id}/verify");
+    client.json(&Request::new(Method::POST, &path).json(&CaseLookupVerify { code: code.to_owned() }).authed()).await
+}
+
+pub(crate) async fn list(client: &Client) -> Result<Vec<CaseView>, AppError> {
+    client.json(&Request::new(Method::GET, "/api/v1/cases").authed()).await
+}
+
+pub(crate) async fn get(client: &Client, id: &str) -> Result<CaseView, AppError> {
+    let id = segment(id).ok_or_else(|| client.error(ErrorCode::NotFound))?;
+    client.json(&Request::new(Method::GET, &format!("/api/v1/cases/{id}")).authed()).await
+}

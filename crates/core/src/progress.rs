@@ -1,0 +1,89 @@
+//! "My progress": the resident's applications, unpaid bills and cases in one list, ordered by
+//! `jingtong_api::progress::order` (what needs the resident first).
+
+use jingtong_api::applications::ApplicationStatus;
+use jingtong_api::cases::CaseStatus;
+use jingtong_api::payments::{BillStatus, BillView};
+use jingtong_api::progress::{order, Attention, ProgressItem, ProgressKind};
+use jingtong_api::Lang;
+use reqwest::Method;
+
+use crate::client::{Client, Request};
+use crate::AppError;
+
+pub(crate) async fn list(client: &Client, lang: Lang) -> Result<Vec<ProgressItem>, AppError> {
+    let bills_req = Request::new(Method::GET, "/api/v1/bills").authed();
+    let (applications, bills, cases) = tokio::join!(
+        crate::applications::list(client),
+        client.json::<Vec<BillView>>(&bills_req),
+        crate::cases::list(client),
+    );
+    let (applications, bills, cases) = (applications?, bills?, cases?);
+    let mut items = Vec::new();
+    for a in &applications {
+        use ApplicationStatus as S;
+        let attention = match a.status {
+            S::AwaitingPayment | S::ReadyForPickup | S::Rejected => Attention::ActNow,
+            S::Submitted | S::Accepted | S::InProduction => Attention::Deadline,
+            S::Posted => Attention::Waiting,
+            S::Completed | S::Withdrawn => Attention::Done,
+        };
+        items.push(ProgressItem {
+            kind: ProgressKind::Application,
+            id: a.id.clone(),
+            title: a.item_name.clone(),
+            status: a.status.as_str().to_owned(),
+            attention,
+            next_step: a.next_step.clone(),
+            deadline: a.deadline.clone(),
+            updated_at: a.events.last().map_or_else(|| a.created_at.clone(), |e| e.at.clone()),
+        });
+    }
+    // A fee bill shows as its application, not twice.
+    let fee_bills: Vec<&str> = applications.iter().filter_map(|a| a.bill_id.as_deref()).collect();
+    for b in bills.iter().filter(|b| b.status == BillStatus::Unpaid && !fee_bills.contains(&b.bill_id.as_str())) {
+        let next_step = match lang {
+            Lang::ZhCn => format!("请于 {} 前缴纳，逾期将按规定加处罚款或滞纳金", b.due_on),
+            Lang::En => format!("Pay by {}; late payment adds a late fee", b.due_on),
+        };
+        items.push(ProgressItem {
+            kind: ProgressKind::Bill,
+            id: b.bill_id.clone(),
+            title: b.description.clone(),
+            status: "unpaid".to_owned(),
+            attention: Attention::ActNow,
+            next_step,
+            deadline: Some(b.due_on.clone()),
+            updated_at: b.due_on.clone(),
+        });
+    }
+    for c in &cases {
+        let attention = match c.status {
+            _ if c.deadline.is_some() => Attention::Deadline,
+            s if s.is_final() => Attention::Done,
+            _ => Attention::Waiting,
+        };
+        let next_step = match (c.status, lang) {
+            (CaseStatus::NotOpened, Lang::ZhCn) => "公安机关将书面告知不予立案的原因；如有异议可申请复议".to_owned(),
+            (CaseStatus::NotOpened, Lang::En) => {
+                "You will be told the reasons in writing; you may ask for a review".to_owned()
+            }
+            (s, Lang::ZhCn) if s.is_final() => "已办结".to_owned(),
+            (s, Lang::En) if s.is_final() => "Finished".to_owned(),
+            (_, Lang::ZhCn) => "办理中，有新进展时会通知您".to_owned(),
+            (_, Lang::En) => "In progress; you will be told of news".to_owned(),
+        };
+        items.push(ProgressItem {
+            kind: ProgressKind::Case,
+            id: c.id.clone(),
+            title: c.title.clone(),
+            status: c.status.as_str().to_owned(),
+            attention,
+            next_step,
+            deadline: c.deadline.clone(),
+            updated_at: c.events.last().map_or_else(|| c.reported_at.clone(), |e| e.at.clone()),
+        });
+    }
+    order(&mut items);
+    Ok(items)
+}

@@ -1,0 +1,327 @@
+//! Case tracking: a resident follows a reported case with its receipt number, the query code printed
+//! on the receipt and an SMS code to the phone registered on the case; the registry person's own
+//! cases show directly. Who may see a case is decided in the SQL of every lookup ([`visible`]).
+
+pub mod changes;
+pub mod demo;
+pub mod staff;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use jingtong_api::cases::rules::{
+    LOOKUPS_PER_ACCOUNT_PER_HOUR, LOOKUPS_PER_ADDRESS_PER_HOUR, LOOKUPS_PER_RECEIPT_PER_DAY, LOOKUP_TTL_SECONDS,
+    NOT_OPENED_NOTICE_DAYS, SMS_TRIES,
+};
+use jingtong_api::cases::{
+    parse_query_code, parse_receipt_number, CaseEvent, CaseLookupRequest, CaseLookupStarted, CaseLookupVerify,
+    CaseStatus, CaseView,
+};
+use jingtong_api::{ErrorCode, Phone, Problem};
+use rand::Rng;
+use tracing::instrument;
+
+use crate::audit::{self, Event, Kind};
+use crate::auth::{AuthUser, ClientIp};
+use crate::clock::rfc3339;
+use crate::crypto::constant_time_eq;
+use crate::error::{ApiJson, ApiProblem};
+use crate::payments::resident;
+use crate::ratelimit::{self, Limit};
+use crate::sms::{SmsMessage, PHONE};
+use crate::state::AppState;
+
+/// Purpose tags of keyed hashes.
+pub const QUERY_CODE: &str = "case_query_code";
+const LOOKUP_CODE: &str = "case_lookup_code";
+const HOUR_MS: i64 = 3600 * 1000;
+
+/// The SQL condition "case `c` is visible to user `$uid`": the reporter's own account, or a viewer
+/// who proved receipt, query code and SMS code.
+pub fn visible(uid: &str) -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM case_viewers v WHERE v.case_id = c.id AND v.user_id = {uid})
+          OR c.person_id IN (SELECT p.id FROM registry_persons p JOIN users u ON u.id_number_hash = p.id_number_hash
+                             WHERE u.id = {uid}))"
+    )
+}
+
+type CaseRow = (String, String, String, String, String, String, String, i64, Option<i64>);
+const COLUMNS: &str =
+    "c.id, c.receipt_number, c.kind, c.title, c.station, c.officer, c.status, c.reported_at, c.status_changed_at";
+
+pub async fn view(state: &AppState, row: CaseRow) -> Result<CaseView, ApiProblem> {
+    let (id, receipt_number, kind, title, station, officer, status, reported_at, changed_at) = row;
+    let status = CaseStatus::parse(&status).ok_or_else(|| ApiProblem::internal(&"case status"))?;
+    let events: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT at, status, text FROM case_events WHERE case_id = $1 ORDER BY at, id")
+            .bind(&id)
+            .fetch_all(&state.db.pool)
+            .await?;
+    // 不予立案: the reporter is told in writing within 3 days of the decision.
+    let deadline = (status == CaseStatus::NotOpened)
+        .then(|| changed_at.unwrap_or(reported_at) + NOT_OPENED_NOTICE_DAYS * 24 * HOUR_MS)
+        .map(rfc3339);
+    Ok(CaseView {
+        id,
+        receipt_number,
+        kind,
+        title,
+        station,
+        officer,
+        status,
+        reported_at: rfc3339(reported_at),
+        deadline_label: deadline.as_ref().map(|_| "不予立案通知书送达期限（3日内）".to_owned()),
+        deadline,
+        events: events
+            .into_iter()
+            .filter_map(|(at, s, text)| Some(CaseEvent { at: rfc3339(at), status: CaseStatus::parse(&s)?, text }))
+            .collect(),
+    })
+}
+
+pub async fn load_visible(state: &AppState, user_id: &str, case_id: &str) -> Result<Option<CaseView>, ApiProblem> {
+    let row: Option<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM cases c WHERE c.id = $1 AND {}",
+        visible("$2")
+    )))
+    .bind(case_id)
+    .bind(user_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    match row {
+        Some(row) => Ok(Some(view(state, row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The cases the resident may follow, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/cases", operation_id = "list_cases", tag = "cases", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Own and looked-up cases, newest first", body = [CaseView]),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(user_id = %user.user_id))]
+pub async fn list_cases(State(state): State<AppState>, user: AuthUser) -> Result<Json<Vec<CaseView>>, ApiProblem> {
+    resident(&user)?;
+    let rows: Vec<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM cases c WHERE {} ORDER BY c.reported_at DESC LIMIT 100",
+        visible("$1")
+    )))
+    .bind(&user.user_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(view(&state, row).await?);
+    }
+    Ok(Json(out))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/cases/{case_id}", operation_id = "get_case", tag = "cases", security(("bearer" = [])),
+    params(("case_id" = String, Path)),
+    responses(
+        (status = 200, description = "The case and its public timeline", body = CaseView),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(user_id = %user.user_id, case_id = %case_id))]
+pub async fn get_case(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(case_id): Path<String>,
+) -> Result<Json<CaseView>, ApiProblem> {
+    resident(&user)?;
+    load_visible(&state, &user.user_id, &case_id).await?.map(Json).ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))
+}
+
+async fn over(state: &AppState, bucket: String, max_hits: i64, window_ms: i64) -> Result<Option<u64>, ApiProblem> {
+    let mut conn = state.db.pool.acquire().await?;
+    Ok(ratelimit::hit(&mut conn, &bucket, &Limit { max_hits, window_ms }, state.now_ms()).await?)
+}
+
+/// Only failures count against the limits: a resident looking up their own receipt is never slowed.
+async fn failed_lookup(state: &AppState, user: &AuthUser, ip: &Option<String>, receipt: &str) -> ApiProblem {
+    let buckets = [
+        (format!("case:user:{}", user.user_id), LOOKUPS_PER_ACCOUNT_PER_HOUR, HOUR_MS),
+        (format!("case:ip:{}", ip.as_deref().unwrap_or("-")), LOOKUPS_PER_ADDRESS_PER_HOUR, HOUR_MS),
+        (format!("case:receipt:{receipt}"), LOOKUPS_PER_RECEIPT_PER_DAY, 24 * HOUR_MS),
+    ];
+    for (bucket, max, window) in buckets {
+        if let Err(e) = over(state, bucket, max, window).await {
+            return e;
+        }
+    }
+    let detail = Some("case_lookup_failed".to_owned());
+    let e = Event { user_id: Some(&user.user_id), client_ip: ip.clone(), detail, ..Event::default() };
+    if let Err(e) = audit::record(&state.db, Kind::CaseLookup, state.now_ms(), e).await {
+        return e.into();
+    }
+    ApiProblem::new(ErrorCode::CaseLookupFailed)
+}
+
+/// Whether a limit is already used up, before any work: the same answer as being over it.
+async fn blocked(state: &AppState, user: &AuthUser, ip: &Option<String>, receipt: &str) -> Result<(), ApiProblem> {
+    let now = state.now_ms();
+    for (bucket, max, window) in [
+        (format!("case:user:{}", user.user_id), LOOKUPS_PER_ACCOUNT_PER_HOUR, HOUR_MS),
+        (format!("case:ip:{}", ip.as_deref().unwrap_or("-")), LOOKUPS_PER_ADDRESS_PER_HOUR, HOUR_MS),
+        (format!("case:receipt:{receipt}"), LOOKUPS_PER_RECEIPT_PER_DAY, 24 * HOUR_MS),
+    ] {
+        let row: Option<(i64, i64)> = sqlx::query_as("SELECT window_start, hits FROM rate_limits WHERE bucket = $1")
+            .bind(&bucket)
+            .fetch_optional(&state.db.pool)
+            .await?;
+        if let Some((start, hits)) = row {
+            if start > now - window && hits >= max {
+                let wait = (start + window - now).max(1000) as u64 / 1000;
+                return Err(ApiProblem::new(ErrorCode::RateLimited).retry_after(wait));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Step 1 of a lookup: the receipt number and query code. Unknown receipts and wrong codes get the
+/// same answer; on success an SMS code goes to the phone registered on the case.
+#[utoipa::path(
+    post, path = "/api/v1/case-lookups", operation_id = "start_case_lookup", tag = "cases", security(("bearer" = [])),
+    request_body = CaseLookupRequest,
+    responses(
+        (status = 201, description = "An SMS code was sent to the case's phone", body = CaseLookupStarted),
+        (status = 400, description = "`case_receipt_invalid` or `case_query_code_invalid`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`case_lookup_failed`: unknown receipt or wrong code (the same answer)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(user_id = %user.user_id))]
+pub async fn start_lookup(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<CaseLookupRequest>,
+) -> Result<(StatusCode, Json<CaseLookupStarted>), ApiProblem> {
+    resident(&user)?;
+    let receipt =
+        parse_receipt_number(&req.receipt_number).map_err(|c| ApiProblem::new(c).field("receipt_number", c))?;
+    let code = parse_query_code(&req.query_code).map_err(|c| ApiProblem::new(c).field("query_code", c))?;
+    blocked(&state, &user, &ip, &receipt).await?;
+    let row: Option<(String, Option<String>, Option<Vec<u8>>)> =
+        sqlx::query_as("SELECT id, query_code_hash, phone_enc FROM cases WHERE receipt_number = $1")
+            .bind(&receipt)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    // Hash even when the receipt is unknown, so the answer takes as long either way.
+    let offered = state.keys.keyed_hash(QUERY_CODE, &format!("{receipt}:{code}"));
+    let found = row.filter(|(_, stored, _)| stored.as_deref().is_some_and(|s| constant_time_eq(s, &offered)));
+    let Some((case_id, _, Some(phone_enc))) = found else {
+        return Err(failed_lookup(&state, &user, &ip, &receipt).await);
+    };
+    let phone = state
+        .keys
+        .decrypt_string(PHONE, &phone_enc)
+        .ok()
+        .and_then(|p| Phone::parse(&p).ok())
+        .ok_or_else(|| ApiProblem::internal(&"case phone"))?;
+    let now = state.now_ms();
+    let sms_code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
+    let lookup_id = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "INSERT INTO case_lookups (id, case_id, user_id, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&lookup_id)
+    .bind(&case_id)
+    .bind(&user.user_id)
+    .bind(state.keys.keyed_hash(LOOKUP_CODE, &format!("{lookup_id}:{sms_code}")))
+    .bind(now)
+    .bind(now + LOOKUP_TTL_SECONDS * 1000)
+    .execute(&state.db.pool)
+    .await?;
+    let text = format!(
+        "【警通】您正在查询报案回执 {receipt} 的办理进度，验证码 {sms_code}，5分钟内有效。如非本人操作请忽略。"
+    );
+    state
+        .sms
+        .send(&SmsMessage { phone: phone.clone(), text, code: sms_code })
+        .await
+        .map_err(|e| ApiProblem::internal(&e))?;
+    let e = Event {
+        user_id: Some(&user.user_id),
+        client_ip: ip.clone(),
+        detail: Some("case_lookup_sms".into()),
+        ..Event::default()
+    };
+    audit::record(&state.db, Kind::CaseLookup, now, e).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CaseLookupStarted {
+            lookup_id,
+            phone_masked: phone.masked(),
+            expires_in_seconds: LOOKUP_TTL_SECONDS as u32,
+        }),
+    ))
+}
+
+/// Step 2: the SMS code. On success the case joins the resident's cases.
+#[utoipa::path(
+    post, path = "/api/v1/case-lookups/{lookup_id}/verify", operation_id = "verify_case_lookup", tag = "cases",
+    security(("bearer" = [])), params(("lookup_id" = String, Path)), request_body = CaseLookupVerify,
+    responses(
+        (status = 200, description = "The case", body = CaseView),
+        (status = 400, description = "`sms_code_invalid`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such lookup of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`sms_code_expired`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(user_id = %user.user_id))]
+pub async fn verify_lookup(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(lookup_id): Path<String>,
+    ApiJson(req): ApiJson<CaseLookupVerify>,
+) -> Result<Json<CaseView>, ApiProblem> {
+    resident(&user)?;
+    let now = state.now_ms();
+    let row: Option<(String, String, i64, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT case_id, code_hash, expires_at, wrong_tries, used_at FROM case_lookups WHERE id = $1 AND user_id = $2",
+    )
+    .bind(&lookup_id)
+    .bind(&user.user_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let (case_id, stored, expires_at, wrong, used_at) = row.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))?;
+    if used_at.is_some() || expires_at <= now || wrong >= SMS_TRIES {
+        return Err(ApiProblem::new(ErrorCode::SmsCodeExpired).field("code", ErrorCode::SmsCodeExpired));
+    }
+    let offered = state.keys.keyed_hash(LOOKUP_CODE, &format!("{lookup_id}:{}", req.code.trim()));
+    if !constant_time_eq(&stored, &offered) {
+        sqlx::query("UPDATE case_lookups SET wrong_tries = wrong_tries + 1 WHERE id = $1")
+            .bind(&lookup_id)
+            .execute(&state.db.pool)
+            .await?;
+        return Err(ApiProblem::new(ErrorCode::SmsCodeInvalid).field("code", ErrorCode::SmsCodeInvalid));
+    }
+    let claimed = sqlx::query("UPDATE case_lookups SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(&lookup_id)
+        .execute(&state.db.pool)
+        .await?
+        .rows_affected();
+    if claimed == 1 {
+        sqlx::query(
+            "INSERT INTO case_viewers (user_id, case_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(&user.user_id)
+        .bind(&case_id)
+        .bind(now)
+        .execute(&state.db.pool)
+        .await?;
+    }
+    load_visible(&state, &user.user_id, &case_id).await?.map(Json).ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))
+}

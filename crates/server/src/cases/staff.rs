@@ -1,0 +1,186 @@
+//! Officers (role `officer`, staff sign-in): register a case from a report (the receipt number and
+//! query code to print), append public events and change the status.
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::Json;
+use jingtong_api::auth::Role;
+use jingtong_api::cases::{CaseRegistered, CaseStatus, NewCase, NewCaseEvent, QUERY_CODE_ALPHABET};
+use jingtong_api::{ErrorCode, IdNumber, Phone, Problem};
+use rand::Rng;
+use tracing::instrument;
+
+use super::changes::{case_followers, publish};
+use super::QUERY_CODE;
+use crate::auth::AuthUser;
+use crate::demo::ID_NUMBER;
+use crate::error::{ApiJson, ApiProblem};
+use crate::sms::PHONE;
+use crate::state::AppState;
+
+const TEXT_MAX_CHARS: usize = 200;
+
+/// A signed-in officer; anyone else is 401 or 403 before the body is read.
+pub struct Officer(pub AuthUser);
+
+impl FromRequestParts<AppState> for Officer {
+    type Rejection = ApiProblem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = AuthUser::from_request_parts(parts, state).await.map_err(ApiProblem::from)?;
+        if user.role == Role::Officer {
+            Ok(Officer(user))
+        } else {
+            Err(ApiProblem::new(ErrorCode::Forbidden))
+        }
+    }
+}
+
+fn new_query_code() -> String {
+    let mut rng = rand::rng();
+    (0..6).map(|_| char::from(QUERY_CODE_ALPHABET[rng.random_range(0..QUERY_CODE_ALPHABET.len())])).collect()
+}
+
+fn new_receipt_number() -> String {
+    format!("R{:012}", rand::rng().random_range(0..1_000_000_000_000u64))
+}
+
+fn text(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty() && t.chars().count() <= TEXT_MAX_CHARS).then(|| t.to_owned())
+}
+
+/// Stores a case with its receipt number and query code (only the code's keyed hash is kept).
+pub async fn insert_case(
+    state: &AppState,
+    person_id: &str,
+    receipt_number: &str,
+    query_code: &str,
+    phone: &Phone,
+    fields: (&str, &str, &str, &str),
+    at: i64,
+) -> Result<String, sqlx::Error> {
+    let (kind, title, station, officer) = fields;
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO cases (id, person_id, receipt_number, kind, title, status, reported_at, station, officer,
+           query_code_hash, phone_enc, status_changed_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'received', $6, $7, $8, $9, $10, $6, $6)",
+    )
+    .bind(&id)
+    .bind(person_id)
+    .bind(receipt_number)
+    .bind(kind)
+    .bind(title)
+    .bind(at)
+    .bind(station)
+    .bind(officer)
+    .bind(state.keys.keyed_hash(QUERY_CODE, &format!("{receipt_number}:{query_code}")))
+    .bind(state.keys.encrypt(PHONE, phone.as_str().as_bytes()))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO case_events (id, case_id, at, status, text) VALUES ($1, $2, $3, 'received', $4)")
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&id)
+        .bind(at)
+        .bind(format!("{station} 已受理您的报案"))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Registers a case from a report and answers what the receipt prints.
+#[utoipa::path(
+    post, path = "/api/v1/staff/cases", operation_id = "register_case", tag = "staff", security(("bearer" = [])),
+    request_body = NewCase,
+    responses(
+        (status = 201, description = "Registered: print the receipt number and query code", body = CaseRegistered),
+        (status = 400, description = "A field is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not an officer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`identity_not_found`: no such person in the registry", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all)]
+pub async fn register_case(
+    State(state): State<AppState>,
+    Officer(_officer): Officer,
+    ApiJson(req): ApiJson<NewCase>,
+) -> Result<(StatusCode, Json<CaseRegistered>), ApiProblem> {
+    let id_number = IdNumber::parse(&req.reporter_id_number)
+        .map_err(|c| ApiProblem::new(ErrorCode::InvalidRequest).field("reporter_id_number", c))?;
+    let phone = Phone::parse(&req.reporter_phone)
+        .map_err(|c| ApiProblem::new(ErrorCode::InvalidRequest).field("reporter_phone", c))?;
+    let fields = [&req.kind, &req.title, &req.station, &req.officer].map(|f| text(f));
+    if fields.iter().any(Option::is_none) {
+        return Err(ApiProblem::new(ErrorCode::FieldRequired));
+    }
+    let [kind, title, station, officer] = fields.map(Option::unwrap_or_default);
+    let person: Option<(String,)> = sqlx::query_as("SELECT id FROM registry_persons WHERE id_number_hash = $1")
+        .bind(state.keys.keyed_hash(ID_NUMBER, id_number.as_str()))
+        .fetch_optional(&state.db.pool)
+        .await?;
+    let (person_id,) = person.ok_or_else(|| ApiProblem::new(ErrorCode::IdentityNotFound))?;
+    let receipt_number = new_receipt_number();
+    let query_code = new_query_code();
+    let now = state.now_ms();
+    let case_id =
+        insert_case(&state, &person_id, &receipt_number, &query_code, &phone, (&kind, &title, &station, &officer), now)
+            .await?;
+    tracing::info!(%case_id, "case registered");
+    Ok((StatusCode::CREATED, Json(CaseRegistered { case_id, receipt_number, query_code })))
+}
+
+/// Appends a public event; with `status`, the case moves on. Followers' open apps hear of it at once.
+#[utoipa::path(
+    post, path = "/api/v1/staff/cases/{case_id}/events", operation_id = "append_case_event", tag = "staff",
+    security(("bearer" = [])), params(("case_id" = String, Path)), request_body = NewCaseEvent,
+    responses(
+        (status = 201, description = "Appended"),
+        (status = 400, description = "`field_required`: the text", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not an officer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(case_id = %case_id))]
+pub async fn append_event(
+    State(state): State<AppState>,
+    Officer(officer): Officer,
+    Path(case_id): Path<String>,
+    ApiJson(req): ApiJson<NewCaseEvent>,
+) -> Result<StatusCode, ApiProblem> {
+    let body = text(&req.text)
+        .ok_or_else(|| ApiProblem::new(ErrorCode::FieldRequired).field("text", ErrorCode::FieldRequired))?;
+    let now = state.now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    let current: Option<(String,)> =
+        sqlx::query_as("SELECT status FROM cases WHERE id = $1").bind(&case_id).fetch_optional(&mut *tx).await?;
+    let (current,) = current.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))?;
+    let current = CaseStatus::parse(&current).unwrap_or(CaseStatus::Received);
+    let status = req.status.unwrap_or(current);
+    if status != current {
+        sqlx::query("UPDATE cases SET status = $1, status_changed_at = $2, updated_at = $2 WHERE id = $3")
+            .bind(status.as_str())
+            .bind(now)
+            .bind(&case_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("INSERT INTO case_events (id, case_id, at, status, text, actor_id) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&case_id)
+        .bind(now)
+        .bind(status.as_str())
+        .bind(&body)
+        .bind(&officer.user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let followers = case_followers(&state, &case_id).await?;
+    publish(&state, followers, "case", &case_id, &body);
+    Ok(StatusCode::CREATED)
+}
