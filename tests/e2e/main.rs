@@ -2,6 +2,7 @@
 //! on loopback with its demo data.
 
 mod applications;
+mod cases;
 mod driver;
 mod face;
 mod id_card;

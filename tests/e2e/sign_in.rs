@@ -35,7 +35,7 @@ pub async fn sign_in_demo(app: &mut App, server: &str) {
     app.find(r#"[data-testid="home"]"#).await;
 }
 
-async fn newest_code(server: &str, phone: &str) -> String {
+pub async fn newest_code(server: &str, phone: &str) -> String {
     let list: serde_json::Value =
         reqwest::get(format!("{server}/api/v1/dev/sms-outbox?phone={phone}")).await.unwrap().json().await.unwrap();
     list[0]["code"].as_str().expect("a code in the outbox").to_owned()
