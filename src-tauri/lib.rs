@@ -61,11 +61,25 @@ fn watch_changes(app: tauri::AppHandle) {
             match core.wait_change().await {
                 Ok(change) => {
                     let _ = app.emit_to("main", "changed", &change);
+                    notify_if_away(&app, &change);
                 }
                 Err(_) => tokio::time::sleep(std::time::Duration::from_secs(3)).await,
             }
         }
     });
+}
+
+/// A desktop notification when the resident is not looking at the app (the UI shows its own banner).
+fn notify_if_away(app: &tauri::AppHandle, change: &jingtong_api::cases::ChangeEvent) {
+    use tauri_plugin_notification::NotificationExt;
+    let focused = app.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(false);
+    if focused || change.summary.is_empty() {
+        return;
+    }
+    // No notification service (a bare X server): the in-app banner and the list still show the change.
+    if let Err(e) = app.notification().builder().title("警通 · 办理进度有更新").body(&change.summary).show() {
+        tracing::debug!(error = %e, "desktop notification not shown");
+    }
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -76,6 +90,7 @@ pub fn run() {
         )
         .init();
     with_commands(tauri::Builder::default())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             // app_data_dir follows XDG_DATA_HOME on Linux.
             let config = CoreConfig::from_env(app.path().app_data_dir()?);
