@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
-use crate::client::{Client, Request};
+use crate::client::{segment, Client, Request};
 use crate::outbox::{self, Sent};
 use crate::services::shanghai_today;
 use crate::vault::Vault;
@@ -54,12 +54,6 @@ fn field_error(errors: &[(&'static str, ErrorCode)], lang: Lang) -> AppError {
     AppError { code, message: format!("{}{sep}{}", label(field, lang), code.message(lang)) }
 }
 
-/// Where a path segment comes from the UI, allow only what our ids look like.
-fn segment(id: &str) -> Option<&str> {
-    let ok = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    ok.then_some(id)
-}
-
 pub(crate) async fn submit(
     db: &SqlitePool,
     vault: &Vault,
@@ -97,12 +91,12 @@ pub(crate) async fn list(client: &Client) -> Result<Vec<ApplicationView>, AppErr
 }
 
 pub(crate) async fn get(client: &Client, id: &str) -> Result<ApplicationView, AppError> {
-    let id = segment(id).ok_or_else(|| client.error(ErrorCode::NotFound))?;
+    let id = segment(id).map_err(|c| client.error(c))?;
     client.json(&Request::new(Method::GET, &format!("/api/v1/applications/{id}")).authed()).await
 }
 
 pub(crate) async fn withdraw(client: &Client, id: &str) -> Result<ApplicationView, AppError> {
-    let id = segment(id).ok_or_else(|| client.error(ErrorCode::NotFound))?;
+    let id = segment(id).map_err(|c| client.error(c))?;
     let path = format!("/api/v1/applications/{id}/withdraw");
     client.json(&Request::new(Method::POST, &path).json(&serde_json::json!({})).authed()).await
 }

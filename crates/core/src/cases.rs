@@ -7,13 +7,8 @@ use jingtong_api::cases::{
 use jingtong_api::ErrorCode;
 use reqwest::Method;
 
-use crate::client::{Client, Request};
+use crate::client::{segment, Client, Request};
 use crate::AppError;
-
-fn segment(id: &str) -> Option<&str> {
-    let ok = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    ok.then_some(id)
-}
 
 pub(crate) async fn start(client: &Client, receipt: &str, query_code: &str) -> Result<CaseLookupStarted, AppError> {
     let receipt_number = parse_receipt_number(receipt).map_err(|c| client.error(c))?;
@@ -23,7 +18,7 @@ pub(crate) async fn start(client: &Client, receipt: &str, query_code: &str) -> R
 }
 
 pub(crate) async fn verify(client: &Client, lookup_id: &str, code: &str) -> Result<CaseView, AppError> {
-    let id = segment(lookup_id).ok_or_else(|| client.error(ErrorCode::NotFound))?;
+    let id = segment(lookup_id).map_err(|c| client.error(c))?;
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(client.error(ErrorCode::SmsCodeInvalid));
@@ -37,6 +32,6 @@ pub(crate) async fn list(client: &Client) -> Result<Vec<CaseView>, AppError> {
 }
 
 pub(crate) async fn get(client: &Client, id: &str) -> Result<CaseView, AppError> {
-    let id = segment(id).ok_or_else(|| client.error(ErrorCode::NotFound))?;
+    let id = segment(id).map_err(|c| client.error(c))?;
     client.json(&Request::new(Method::GET, &format!("/api/v1/cases/{id}")).authed()).await
 }

@@ -57,6 +57,13 @@ impl<'a> Request<'a> {
     }
 }
 
+/// An id from the UI or the server as one URL path segment: only what our ids look like (UUIDs,
+/// bill and receipt numbers), so nothing can step into another path.
+pub(crate) fn segment(id: &str) -> Result<&str, ErrorCode> {
+    let ok = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    ok.then_some(id).ok_or(ErrorCode::NotFound)
+}
+
 pub(crate) struct Response {
     pub status: StatusCode,
     pub body: Vec<u8>,

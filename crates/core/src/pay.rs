@@ -10,7 +10,7 @@ use reqwest::Method;
 use tokio::sync::Mutex;
 use tracing::info;
 
-use crate::client::{Client, Request};
+use crate::client::{segment, Client, Request};
 use crate::AppError;
 
 /// Attempts to create an order when the connection drops, all with the same key.
@@ -31,12 +31,6 @@ pub(crate) fn pick_bill_code(texts: Vec<String>) -> Result<String, ErrorCode> {
         .map(|t| t.trim().to_owned())
         .find(|t| t.starts_with(BILL_PREFIX))
         .ok_or(ErrorCode::BillCodeForeign)
-}
-
-/// Path segments come from the server, but never trust them into a URL unchecked.
-fn segment(id: &str) -> Result<&str, ErrorCode> {
-    let ok = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    ok.then_some(id).ok_or(ErrorCode::InvalidRequest)
 }
 
 impl Payments {

@@ -35,12 +35,7 @@ impl FromRequestParts<AppState> for Clerk {
     type Rejection = ApiProblem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let user = AuthUser::from_request_parts(parts, state).await.map_err(ApiProblem::from)?;
-        if user.role == Role::Clerk {
-            Ok(Clerk(user))
-        } else {
-            Err(ApiProblem::new(ErrorCode::Forbidden))
-        }
+        crate::auth::with_role(parts, state, Role::Clerk).await.map(Clerk)
     }
 }
 

@@ -28,12 +28,7 @@ impl FromRequestParts<AppState> for Officer {
     type Rejection = ApiProblem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let user = AuthUser::from_request_parts(parts, state).await.map_err(ApiProblem::from)?;
-        if user.role == Role::Officer {
-            Ok(Officer(user))
-        } else {
-            Err(ApiProblem::new(ErrorCode::Forbidden))
-        }
+        crate::auth::with_role(parts, state, Role::Officer).await.map(Officer)
     }
 }
 
