@@ -170,3 +170,35 @@ async fn replacement_from_home_to_posted_surviving_a_kill_mid_form() {
     app.close().await;
     server.shutdown().await;
 }
+
+/// The effort measure of UX.md for the common case: a replacement collected at the preselected station.
+#[tokio::test(flavor = "multi_thread")]
+async fn replacement_for_pickup_from_home_to_submitted_in_eight_interactions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server_dir = tmp.path().join("server");
+    let server = demo_server_with(&server_dir, |_| {}).await;
+    let env = scratch(tmp.path());
+    let mut app = App::launch(&server.url(), &env).await;
+    sign_in_demo(&mut app, &server.url()).await;
+    app.click(r#"[data-testid="face-prompt"] .van-dialog__cancel"#).await;
+    verify_demo_resident(&server_dir).await;
+    let before = app.interactions;
+
+    open_the_form(&mut app).await;
+    app.give_file(r#"[data-testid="apply-photo-import"]"#, &studio_portrait(), "portrait.png", "image/png").await;
+    app.find(r#"[data-testid="apply-photo-preview"]"#).await;
+    app.click(r#"[data-testid="apply-next"]"#).await;
+    // The first station is chosen and the loss date is today: the resident only checks them.
+    app.find(r#"[data-testid="apply-station-st-shushan"]"#).await;
+    app.click(r#"[data-testid="apply-next"]"#).await;
+    app.wait_for_text(r#"[data-testid="apply-fee"]"#, "¥40.00").await;
+    let main = app.client.window().await.unwrap();
+    app.click(r#"[data-testid="apply-submit"]"#).await;
+    confirm_on_provider_page(&mut app, main).await;
+    app.wait_for_text(r#"[data-testid="application-status"]"#, "已提交").await;
+    let effort = app.interactions - before;
+    println!("a replacement for pickup took {effort} interactions from home");
+    assert!(effort <= 8, "{effort} interactions: UX target is at most 8");
+    app.close().await;
+    server.shutdown().await;
+}
