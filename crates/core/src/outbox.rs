@@ -128,9 +128,8 @@ pub(crate) async fn discard(db: &SqlitePool, id: &str) -> Result<(), ErrorCode> 
     Ok(())
 }
 
-/// What to do with an entry after one try.
+/// What to do with an entry the server did not accept.
 enum Verdict {
-    Sent,
     Refused,
     Retry,
 }
@@ -138,7 +137,6 @@ enum Verdict {
 /// 401 (sign in again), 408 and 429 (try later) are not the server refusing the content.
 fn verdict(status: StatusCode, code: ErrorCode) -> Verdict {
     match status.as_u16() {
-        200..=299 => Verdict::Sent,
         401 | 408 | 429 => Verdict::Retry,
         // A key still being answered by another request of ours: try again later.
         _ if code == ErrorCode::ServiceUnavailable => Verdict::Retry,
@@ -176,10 +174,13 @@ async fn send(db: &SqlitePool, vault: &Vault, client: &Client, row: Row, signed_
             let req = Request { method, path: &path, body, auth: signed_in, idempotency_key: Some(&key) };
             match client.exchange(&req).await {
                 Ok(resp) if resp.status.is_success() => Sent::Done(resp.body),
-                Ok(resp) => match verdict(resp.status, client.problem(&resp).code) {
-                    Verdict::Retry => Sent::Later(client.problem(&resp)),
-                    _ => Sent::Refused(client.problem(&resp)),
-                },
+                Ok(resp) => {
+                    let problem = client.problem(&resp);
+                    match verdict(resp.status, problem.code) {
+                        Verdict::Retry => Sent::Later(problem),
+                        Verdict::Refused => Sent::Refused(problem),
+                    }
+                }
                 Err(e) => Sent::Later(e),
             }
         }

@@ -28,3 +28,20 @@ pub async fn hit(conn: &mut AnyConnection, bucket: &str, limit: &Limit, now: i64
     let wait_ms = (window_start + limit.window_ms - now).max(1);
     Ok(Some((wait_ms as u64).div_ceil(1000)))
 }
+
+/// Whether `bucket` is already at its limit, without counting a hit: `Some(seconds)` to wait. For limits
+/// that only failures count against, checked before the work.
+pub async fn exhausted(
+    pool: &sqlx::AnyPool,
+    bucket: &str,
+    limit: &Limit,
+    now: i64,
+) -> Result<Option<u64>, sqlx::Error> {
+    let row: Option<(i64, i64)> = sqlx::query_as("SELECT window_start, hits FROM rate_limits WHERE bucket = $1")
+        .bind(bucket)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row
+        .filter(|(start, hits)| *start > now - limit.window_ms && *hits >= limit.max_hits)
+        .map(|(start, _)| ((start + limit.window_ms - now).max(1000) as u64).div_ceil(1000)))
+}

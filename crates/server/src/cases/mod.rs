@@ -139,48 +139,39 @@ pub async fn get_case(
     load_visible(&state, &user.user_id, &case_id).await?.map(Json).ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))
 }
 
-async fn over(state: &AppState, bucket: String, max_hits: i64, window_ms: i64) -> Result<Option<u64>, ApiProblem> {
-    let mut conn = state.db.pool.acquire().await?;
-    Ok(ratelimit::hit(&mut conn, &bucket, &Limit { max_hits, window_ms }, state.now_ms()).await?)
+/// The limits a failed lookup counts against: per account, per address, per receipt.
+fn lookup_limits(user: &AuthUser, ip: &Option<String>, receipt: &str) -> [(String, Limit); 3] {
+    let limit = |max_hits, window_ms| Limit { max_hits, window_ms };
+    [
+        (format!("case:user:{}", user.user_id), limit(LOOKUPS_PER_ACCOUNT_PER_HOUR, HOUR_MS)),
+        (format!("case:ip:{}", ip.as_deref().unwrap_or("-")), limit(LOOKUPS_PER_ADDRESS_PER_HOUR, HOUR_MS)),
+        (format!("case:receipt:{receipt}"), limit(LOOKUPS_PER_RECEIPT_PER_DAY, 24 * HOUR_MS)),
+    ]
 }
 
 /// Only failures count against the limits: a resident looking up their own receipt is never slowed.
 async fn failed_lookup(state: &AppState, user: &AuthUser, ip: &Option<String>, receipt: &str) -> ApiProblem {
-    let buckets = [
-        (format!("case:user:{}", user.user_id), LOOKUPS_PER_ACCOUNT_PER_HOUR, HOUR_MS),
-        (format!("case:ip:{}", ip.as_deref().unwrap_or("-")), LOOKUPS_PER_ADDRESS_PER_HOUR, HOUR_MS),
-        (format!("case:receipt:{receipt}"), LOOKUPS_PER_RECEIPT_PER_DAY, 24 * HOUR_MS),
-    ];
-    for (bucket, max, window) in buckets {
-        if let Err(e) = over(state, bucket, max, window).await {
-            return e;
+    let counted = async {
+        let mut conn = state.db.pool.acquire().await?;
+        for (bucket, limit) in lookup_limits(user, ip, receipt) {
+            ratelimit::hit(&mut conn, &bucket, &limit, state.now_ms()).await?;
         }
+        drop(conn);
+        let detail = Some("case_lookup_failed".to_owned());
+        let e = Event { user_id: Some(&user.user_id), client_ip: ip.clone(), detail, ..Event::default() };
+        audit::record(&state.db, Kind::CaseLookup, state.now_ms(), e).await
+    };
+    match counted.await {
+        Ok(()) => ApiProblem::new(ErrorCode::CaseLookupFailed),
+        Err(e) => e.into(),
     }
-    let detail = Some("case_lookup_failed".to_owned());
-    let e = Event { user_id: Some(&user.user_id), client_ip: ip.clone(), detail, ..Event::default() };
-    if let Err(e) = audit::record(&state.db, Kind::CaseLookup, state.now_ms(), e).await {
-        return e.into();
-    }
-    ApiProblem::new(ErrorCode::CaseLookupFailed)
 }
 
-/// Whether a limit is already used up, before any work: the same answer as being over it.
+/// A limit already used up answers `rate_limited` before any work.
 async fn blocked(state: &AppState, user: &AuthUser, ip: &Option<String>, receipt: &str) -> Result<(), ApiProblem> {
-    let now = state.now_ms();
-    for (bucket, max, window) in [
-        (format!("case:user:{}", user.user_id), LOOKUPS_PER_ACCOUNT_PER_HOUR, HOUR_MS),
-        (format!("case:ip:{}", ip.as_deref().unwrap_or("-")), LOOKUPS_PER_ADDRESS_PER_HOUR, HOUR_MS),
-        (format!("case:receipt:{receipt}"), LOOKUPS_PER_RECEIPT_PER_DAY, 24 * HOUR_MS),
-    ] {
-        let row: Option<(i64, i64)> = sqlx::query_as("SELECT window_start, hits FROM rate_limits WHERE bucket = $1")
-            .bind(&bucket)
-            .fetch_optional(&state.db.pool)
-            .await?;
-        if let Some((start, hits)) = row {
-            if start > now - window && hits >= max {
-                let wait = (start + window - now).max(1000) as u64 / 1000;
-                return Err(ApiProblem::new(ErrorCode::RateLimited).retry_after(wait));
-            }
+    for (bucket, limit) in lookup_limits(user, ip, receipt) {
+        if let Some(wait) = ratelimit::exhausted(&state.db.pool, &bucket, &limit, state.now_ms()).await? {
+            return Err(ApiProblem::new(ErrorCode::RateLimited).retry_after(wait));
         }
     }
     Ok(())
