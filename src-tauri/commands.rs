@@ -5,9 +5,13 @@ use jingtong_api::applications::{ApplicationRequest, ApplicationView, PickupStat
 use jingtong_api::auth::SmsCodeSent;
 use jingtong_api::cases::{CaseLookupStarted, CaseView};
 use jingtong_api::identity::{FaceChallenge, FaceDecision};
+use jingtong_api::moves::{MoveAnswer, MoveRequest, MoveView};
 use jingtong_api::payments::{BillView, PaymentOrder, Receipt};
 use jingtong_api::{ErrorCode, Lang};
-use jingtong_core::{AppError, AppInfo, Core, FlushReport, FrameCheck, OutboxEntry, SessionInfo, SubmitOutcome};
+use jingtong_core::{
+    AppError, AppInfo, Core, FlushReport, FrameCheck, MoveSubmitOutcome, OutboxEntry, PreparedPhoto, SessionInfo,
+    SubmitOutcome,
+};
 use serde_json::Value;
 use tauri::{Manager, State};
 
@@ -247,4 +251,57 @@ pub async fn case(core: State<'_, Core>, id: String) -> Reply<CaseView> {
 #[tauri::command]
 pub async fn progress(core: State<'_, Core>) -> Reply<Vec<jingtong_api::progress::ProgressItem>> {
     core.progress().await
+}
+
+/// The vehicle-moving rules with their sources (embedded data, offline).
+#[tauri::command]
+pub fn move_rules(core: State<'_, Core>) -> Reply<jingtong_rules::MoveRules> {
+    Ok(core.move_rules())
+}
+
+/// Compresses a scene photo on the device (orientation fixed, metadata dropped).
+#[tauri::command]
+pub async fn move_photo_prepare(core: State<'_, Core>, image: String) -> Reply<PreparedPhoto> {
+    core.move_photo_prepare(&image).await
+}
+
+/// Files the vehicle-moving request made in the form whose draft is `draft_item`: sent now, or queued.
+#[tauri::command]
+pub async fn move_submit(core: State<'_, Core>, request: MoveRequest, draft_item: String) -> Reply<MoveSubmitOutcome> {
+    core.move_submit(&request, &draft_item).await
+}
+
+#[tauri::command]
+pub async fn vehicle_moves(core: State<'_, Core>) -> Reply<Vec<MoveView>> {
+    core.vehicle_moves().await
+}
+
+#[tauri::command]
+pub async fn vehicle_move(core: State<'_, Core>, id: String) -> Reply<MoveView> {
+    core.vehicle_move(&id).await
+}
+
+#[tauri::command]
+pub async fn vehicle_move_remind(core: State<'_, Core>, id: String) -> Reply<MoveView> {
+    core.vehicle_move_remind(&id).await
+}
+
+#[tauri::command]
+pub async fn vehicle_move_resolve(core: State<'_, Core>, id: String) -> Reply<MoveView> {
+    core.vehicle_move_resolve(&id).await
+}
+
+#[tauri::command]
+pub async fn vehicle_move_report(core: State<'_, Core>, id: String) -> Reply<MoveView> {
+    core.vehicle_move_report(&id).await
+}
+
+#[tauri::command]
+pub async fn vehicle_move_answer(core: State<'_, Core>, id: String, answer: MoveAnswer) -> Reply<MoveView> {
+    core.vehicle_move_answer(&id, &answer).await
+}
+
+#[tauri::command]
+pub async fn vehicle_move_message(core: State<'_, Core>, id: String, text: String) -> Reply<MoveView> {
+    core.vehicle_move_message(&id, &text).await
 }

@@ -48,6 +48,16 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::cases,
         commands::case,
         commands::progress,
+        commands::move_rules,
+        commands::move_photo_prepare,
+        commands::move_submit,
+        commands::vehicle_moves,
+        commands::vehicle_move,
+        commands::vehicle_move_remind,
+        commands::vehicle_move_resolve,
+        commands::vehicle_move_report,
+        commands::vehicle_move_answer,
+        commands::vehicle_move_message,
     ])
 }
 

@@ -38,7 +38,7 @@ fn studio_portrait() -> Vec<u8> {
 }
 
 /// As face verification would: the demo account is bound to 演示用户甲's identity.
-async fn verify_demo_resident(server_dir: &Path) {
+pub async fn verify_demo_resident(server_dir: &Path) {
     let db = jingtong_server::db::connect(&jingtong_server::db::sqlite_url(server_dir)).await.unwrap();
     let demo: Value = serde_json::from_str(jingtong_server::demo::FIXTURE).unwrap();
     let person = demo["residents"].as_array().unwrap().iter().find(|r| r["phone"] == DEMO_PHONE).unwrap()["id"]

@@ -153,6 +153,19 @@ impl App {
         }
     }
 
+    /// Waits until at least `n` elements match `css`.
+    pub async fn wait_for_count(&self, css: &str, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let have = self.client.find_all(Locator::Css(css)).await.map_or(0, |v| v.len());
+            if have >= n {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css}: {have} of {n} appeared");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         // WebKit paints the last DOM change a frame or two later than the DOM reports it.
         tokio::time::sleep(Duration::from_millis(800)).await;

@@ -6,5 +6,6 @@ mod cases;
 mod driver;
 mod face;
 mod id_card;
+mod moves;
 mod pay;
 mod sign_in;

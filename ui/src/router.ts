@@ -10,6 +10,9 @@ import Face from './views/FaceView.vue'
 import Bill from './views/pay/BillView.vue'
 import Receipt from './views/pay/ReceiptView.vue'
 import Scan from './views/pay/ScanView.vue'
+import MoveDetail from './views/moves/MoveDetailView.vue'
+import MoveRequest from './views/moves/MoveRequestView.vue'
+import Moves from './views/moves/MovesView.vue'
 import IdCard from './views/services/IdCardView.vue'
 import IdPhoto from './views/services/IdPhotoView.vue'
 import ServiceItem from './views/services/ServiceItemView.vue'
@@ -39,6 +42,9 @@ export function createAppRouter(history: RouterHistory, pinia: Pinia, startup: P
       { path: '/progress', component: Progress },
       { path: '/cases/lookup', component: CaseLookup },
       { path: '/cases/:id', component: CaseDetail },
+      { path: '/moves', component: Moves },
+      { path: '/moves/new', component: MoveRequest },
+      { path: '/moves/:id', component: MoveDetail },
       { path: '/pay/bills/:id', component: Bill },
       { path: '/pay/receipts/:number', component: Receipt },
       { path: '/:rest(.*)*', redirect: '/' },

@@ -6,7 +6,7 @@ export const SERVICES = [
   { key: 'face', icon: 'smile-o', route: '/face' },
   { key: 'id-card', icon: 'idcard', route: '/id-card' },
   { key: 'temp-id', icon: 'vip-card-o', route: '/services/temporary_id_card' },
-  { key: 'vehicle-move', icon: 'logistics' },
+  { key: 'vehicle-move', icon: 'logistics', route: '/moves/new' },
   { key: 'scan-pay', icon: 'scan', route: '/pay' },
   { key: 'progress', icon: 'todo-list-o', route: '/progress' },
   { key: 'case-lookup', icon: 'description-o', route: '/cases/lookup' },

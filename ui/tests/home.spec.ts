@@ -30,13 +30,14 @@ describe('home', () => {
     expect(wrapper.find('[data-testid="face-prompt"]').exists() && wrapper.find('[data-testid="face-prompt"]').isVisible()).toBe(false)
   })
 
-  it('says "coming soon" when a service is tapped', async () => {
-    fakeBackend({}, true)
+  it('opens vehicle moving from its tile', async () => {
+    fakeBackend({ move_rules: () => null }, true)
     const { wrapper, router } = await mountApp('/')
     await wrapper.find('[data-testid="service-vehicle-move"]').trigger('click')
     await flushPromises()
-    expect(document.body.textContent).toContain('该服务即将开放')
-    expect(router.currentRoute.value.path).toBe('/')
+    expect(document.body.textContent).not.toContain('该服务即将开放')
+    expect(router.currentRoute.value.path).toBe('/moves/new')
+    wrapper.unmount()
   })
 
   it('filters services by what is typed in the search box, in either language', async () => {

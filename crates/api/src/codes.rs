@@ -56,6 +56,30 @@ catalogue! {
     PlateInvalid = "plate_invalid", 400,
         "车牌号码格式有误，请核对后重新输入。", "The licence plate is not valid. Please check it.",
         "Not a GA 36 plate: province, letter, 5 or 6 characters, no I or O.", "Choose the province first, then type the letters and digits on the plate.";
+    PlateTypeMismatch = "plate_type_mismatch", 400,
+        "车牌号码与所选号牌种类不符，请核对。", "The plate does not match the plate type you chose. Please check both.",
+        "New-energy plates have 8 characters; special plates end in 学, 挂, 警, 领, 港/澳, 试 or 超; embassy plates start with 使.", "Choose the type by the plate's colour and size, or correct the characters.";
+    PlateNotRegistered = "plate_not_registered", 422,
+        "未查询到该车辆的登记信息，无法通知车主。您可以直接请求交警处理。", "This plate is not in the vehicle registry, so its owner cannot be told. You can ask the traffic police directly.",
+        "The vehicle registry has no vehicle with this plate (a typo, a plate from elsewhere, or a fake plate).", "Check the plate; if it is right, send the request to the traffic police on duty instead.";
+    MovePhotosInvalid = "move_photos_invalid", 400,
+        "请上传2至3张现场照片（车辆、号牌和阻挡情况）。", "Add 2 to 3 photos of the scene (the car, its plate and the obstruction).",
+        "Fewer than 2 or more than 3 photos, or a photo that is not a JPEG of at most 400 KB.", "Take the photos with the app; it compresses them before sending.";
+    MoveMonthlyLimit = "move_monthly_limit", 429,
+        "本月挪车请求次数已用完（每月5次），下月1日恢复。紧急情况请拨打110或122。", "You have used this month's vehicle-moving requests (5 per month). They renew on the 1st. In an emergency call 110 or 122.",
+        "The requester filed the monthly number of requests in the rules data this calendar month (Asia/Shanghai).", "Wait until next month, or call 122 (traffic police) for help now.";
+    MoveOpenExists = "move_open_exists", 409,
+        "该车辆已有正在处理的挪车请求，请稍候。", "A request to move this vehicle is already being handled. Please wait.",
+        "One open request per plate at a time (rules data); someone else or you asked already.", "Wait for the owner or the traffic police; you will see the result if it is your request.";
+    MoveSuspended = "move_suspended", 403,
+        "因多次恶意挪车请求，您的挪车服务已被暂停。", "Your vehicle-moving service is suspended after repeated malicious requests.",
+        "Three requests were confirmed malicious by the traffic police; the service is suspended for one year from the last.", "Call 122 if you are blocked in; ask a police service window if you think this is wrong.";
+    MoveStateConflict = "move_state_conflict", 409,
+        "该挪车请求的状态已变化，请刷新后查看。", "This request has changed. Refresh to see where it stands.",
+        "The action does not fit the request's state (already answered, resolved, reminded, or not yet time to remind).", "Refresh the request and do what it offers now.";
+    MessageContainsNumber = "message_contains_number", 400,
+        "为保护双方隐私，留言中不能包含电话号码等长串数字。", "To protect both sides' privacy, messages cannot contain phone numbers or long digit strings.",
+        "The text holds 7 or more digits in a row.", "Write the message without numbers; the app relays it.";
     SmsCodeInvalid = "sms_code_invalid", 400,
         "验证码不正确，请重新输入。", "The verification code is wrong. Please try again.",
         "The 6-digit code does not match the one sent, or no code was requested.", "Type the newest code from the SMS; 5 wrong tries lock the number for 15 minutes.";

@@ -10,6 +10,7 @@ pub mod codes;
 pub mod id_number;
 pub mod identity;
 pub mod lang;
+pub mod moves;
 pub mod payments;
 pub mod phone;
 pub mod plate;

@@ -24,6 +24,7 @@ pub enum ProgressKind {
     Application,
     Bill,
     Case,
+    VehicleMove,
 }
 
 /// One line of the list; `status` is the item's own status value (the UI names it).

@@ -413,6 +413,73 @@ impl Core {
         crate::applications::withdraw(&self.client, id).await
     }
 
+    /// The vehicle-moving rules as the app shows them (embedded data, offline).
+    pub fn move_rules(&self) -> jingtong_rules::MoveRules {
+        jingtong_rules::MoveRules::load().clone()
+    }
+
+    /// Compresses a scene photo (base64 or data URL) on the device before it is attached.
+    pub async fn move_photo_prepare(&self, image_base64: &str) -> Result<crate::PreparedPhoto, AppError> {
+        let data = image_base64.rsplit_once("base64,").map_or(image_base64, |(_, d)| d);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|_| self.err(ErrorCode::MovePhotosInvalid))?;
+        let prepared = tokio::task::spawn_blocking(move || crate::moves::prepare_photo(&bytes))
+            .await
+            .map_err(|_| self.err(ErrorCode::Internal))?
+            .ok_or_else(|| self.err(ErrorCode::MovePhotosInvalid))?;
+        let (jpeg, width, height) = prepared;
+        Ok(crate::PreparedPhoto {
+            bytes: u32::try_from(jpeg.len()).unwrap_or(u32::MAX),
+            jpeg_base64: base64::engine::general_purpose::STANDARD.encode(jpeg),
+            width,
+            height,
+        })
+    }
+
+    /// Files a vehicle-moving request from the form whose draft is `draft_item`: sent now, or queued.
+    #[instrument(skip_all)]
+    pub async fn move_submit(
+        &self,
+        request: &jingtong_api::moves::MoveRequest,
+        draft_item: &str,
+    ) -> Result<crate::MoveSubmitOutcome, AppError> {
+        let _one_at_a_time = self.flush_lock.lock().await;
+        crate::moves::submit(&self.db, &self.vault, &self.client, self.lang.get(), request, draft_item).await
+    }
+
+    pub async fn vehicle_moves(&self) -> Result<Vec<jingtong_api::moves::MoveView>, AppError> {
+        crate::moves::list(&self.client).await
+    }
+
+    pub async fn vehicle_move(&self, id: &str) -> Result<jingtong_api::moves::MoveView, AppError> {
+        crate::moves::get(&self.client, id).await
+    }
+
+    pub async fn vehicle_move_remind(&self, id: &str) -> Result<jingtong_api::moves::MoveView, AppError> {
+        crate::moves::act(&self.client, id, "remind").await
+    }
+
+    pub async fn vehicle_move_resolve(&self, id: &str) -> Result<jingtong_api::moves::MoveView, AppError> {
+        crate::moves::act(&self.client, id, "resolve").await
+    }
+
+    pub async fn vehicle_move_report(&self, id: &str) -> Result<jingtong_api::moves::MoveView, AppError> {
+        crate::moves::act(&self.client, id, "report").await
+    }
+
+    pub async fn vehicle_move_answer(
+        &self,
+        id: &str,
+        answer: &jingtong_api::moves::MoveAnswer,
+    ) -> Result<jingtong_api::moves::MoveView, AppError> {
+        crate::moves::answer(&self.client, id, answer).await
+    }
+
+    pub async fn vehicle_move_message(&self, id: &str, text: &str) -> Result<jingtong_api::moves::MoveView, AppError> {
+        crate::moves::message(&self.client, id, text).await
+    }
+
     /// Step 1 of a case lookup: receipt number and query code; the server texts a code to the case's phone.
     pub async fn case_lookup_start(
         &self,

@@ -6,7 +6,8 @@ use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
-use image::{DynamicImage, GenericImageView, RgbImage};
+use image::metadata::Orientation;
+use image::{DynamicImage, GenericImageView, GrayImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use jingtong_api::ErrorCode;
 use jingtong_face::{check_frame, decode_image, estimate_pose, FaceEngine, LocalEngine, Thresholds};
 use serde::{Deserialize, Serialize};
@@ -84,27 +85,143 @@ fn fail(code: ErrorCode) -> Processed {
 }
 
 /// Runs the whole pipeline on encoded bytes (JPEG or PNG). Blocking and CPU bound.
+///
+/// A JPEG is decoded at a reduced size (IDCT scaling) that still gives the detector its full input
+/// and the crop at least the output's pixels; all checks are made in full-size pixels.
 pub fn process(bytes: &[u8], engine: &LocalEngine, spec: &Spec) -> Processed {
+    if let Some(p) = process_jpeg(bytes, engine, spec) {
+        return p;
+    }
     let Ok(image) = decode_image(bytes) else { return fail(ErrorCode::FaceFrameInvalid) };
     process_image(&image, engine, spec)
 }
 
 pub fn process_image(image: &DynamicImage, engine: &LocalEngine, spec: &Spec) -> Processed {
-    let analysis = match engine.analyze(image) {
-        Ok(a) => a,
-        Err(_) => return fail(ErrorCode::Internal),
+    let full = Scaled { denom: 1, offset: (0.0, 0.0), full: image.dimensions() };
+    match process_scaled(image, &full, engine, spec) {
+        Step::Done(p) => p,
+        // Unreachable at full size; refuse rather than panic.
+        Step::Finer(_) => fail(ErrorCode::Internal),
+    }
+}
+
+/// The detector scales its input to fit 640×640 (YuNet's input side): a decode with a long side of
+/// at least this gives it the same input as the full photo.
+const DETECTOR_SIDE: u32 = 640;
+/// As `jingtong_face::decode_image`: wider or taller photos are refused.
+const MAX_SIDE: u32 = 12_000;
+
+/// How an analysed image maps to the full-size upright photo: full = scaled × denom − offset.
+struct Scaled {
+    denom: u32,
+    /// Full-size pixels missing from the first scaled pixel of an axis the orientation reversed
+    /// (the partial last block of the stored image comes first).
+    offset: (f32, f32),
+    full: (u32, u32),
+}
+
+enum Step {
+    Done(Processed),
+    /// The crop has fewer pixels than the output at this scale: decode at 1/denom and run again.
+    Finer(u32),
+}
+
+/// `None` when `bytes` is not a JPEG jpeg-decoder handles in 8-bit RGB or grey; the caller then
+/// falls back to [`decode_image`] (which also reports the error of an invalid file).
+fn process_jpeg(bytes: &[u8], engine: &LocalEngine, spec: &Spec) -> Option<Processed> {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    // Same size limits and EXIF orientation as decode_image; only the headers are read here.
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), ImageFormat::Jpeg);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().ok()?;
+    let orientation = decoder.orientation().ok()?;
+    let stored = decoder.dimensions();
+    let swapped = matches!(
+        orientation,
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+    );
+    let full = if swapped { (stored.1, stored.0) } else { stored };
+    // The coarsest scale that leaves the detector's input at full resolution.
+    let long = stored.0.max(stored.1);
+    let mut denom = [8, 4, 2].into_iter().find(|d| long.div_ceil(*d) >= DETECTOR_SIDE).unwrap_or(1);
+    loop {
+        let (image, scaled) = decode_scaled(bytes, stored, full, denom, orientation)?;
+        match process_scaled(&image, &scaled, engine, spec) {
+            Step::Done(p) => return Some(p),
+            Step::Finer(d) if d < denom => denom = d,
+            Step::Finer(_) => return None,
+        }
+    }
+}
+
+/// Decodes at 1/`denom` (1, 2, 4 or 8) of the stored size and turns the result upright.
+fn decode_scaled(
+    bytes: &[u8],
+    stored: (u32, u32),
+    full: (u32, u32),
+    denom: u32,
+    orientation: Orientation,
+) -> Option<(DynamicImage, Scaled)> {
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    let want = |len: u32| u16::try_from(len.div_ceil(denom)).ok();
+    let (w, h) = decoder.scale(want(stored.0)?, want(stored.1)?).ok()?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    if (w, h) != (stored.0.div_ceil(denom), stored.1.div_ceil(denom)) {
+        return None;
+    }
+    let pixels = decoder.decode().ok()?;
+    let mut image = match decoder.info()?.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels)?),
+        jpeg_decoder::PixelFormat::L8 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels)?),
+        _ => return None,
     };
-    let dims = (image.width(), image.height());
-    let face = match check_frame(&analysis, dims, None, None, &Thresholds::default()) {
+    image.apply_orientation(orientation);
+    // Which upright axes run against the stored ones.
+    let (flip_x, flip_y) = match orientation {
+        Orientation::NoTransforms | Orientation::Rotate90FlipH => (false, false),
+        Orientation::FlipHorizontal | Orientation::Rotate90 => (true, false),
+        Orientation::FlipVertical | Orientation::Rotate270 => (false, true),
+        Orientation::Rotate180 | Orientation::Rotate270FlipH => (true, true),
+    };
+    let partial = |flip: bool, scaled: u32, full: u32| if flip { (scaled * denom - full) as f32 } else { 0.0 };
+    let offset = (partial(flip_x, image.width(), full.0), partial(flip_y, image.height(), full.1));
+    Some((image, Scaled { denom, offset, full }))
+}
+
+fn process_scaled(image: &DynamicImage, scaled: &Scaled, engine: &LocalEngine, spec: &Spec) -> Step {
+    let done = Step::Done;
+    let mut analysis = match engine.analyze(image) {
+        Ok(a) => a,
+        Err(_) => return done(fail(ErrorCode::Internal)),
+    };
+    // Faces in full-size pixels, so every check below sees the photo as it is.
+    let d = scaled.denom as f32;
+    let (ox, oy) = scaled.offset;
+    for f in &mut analysis.faces {
+        f.bbox.x = f.bbox.x * d - ox;
+        f.bbox.y = f.bbox.y * d - oy;
+        f.bbox.width *= d;
+        f.bbox.height *= d;
+        for l in &mut f.landmarks {
+            *l = [l[0] * d - ox, l[1] * d - oy];
+        }
+    }
+    let (full_w, full_h) = (scaled.full.0 as f32, scaled.full.1 as f32);
+    let face = match check_frame(&analysis, scaled.full, None, None, &Thresholds::default()) {
         Ok(f) => *f,
-        Err(p) => return fail(p.code().parse().unwrap_or(ErrorCode::FaceFrameInvalid)),
+        Err(p) => return done(fail(p.code().parse().unwrap_or(ErrorCode::FaceFrameInvalid))),
     };
     if estimate_pose(&face).yaw.abs() > spec.max_yaw_deg {
-        return fail(ErrorCode::IdPhotoNotFrontal);
+        return done(fail(ErrorCode::IdPhotoNotFrontal));
     }
     let scale = spec.face_width / face.bbox.width;
     if scale > spec.max_upscale {
-        return fail(ErrorCode::IdPhotoTooSmall);
+        return done(fail(ErrorCode::IdPhotoTooSmall));
     }
     // Crop window in source pixels: centred on the eyes, head top at the middle of its band.
     let eyes_x = (face.landmarks[0][0] + face.landmarks[1][0]) / 2.0;
@@ -115,13 +232,22 @@ pub fn process_image(image: &DynamicImage, engine: &LocalEngine, spec: &Spec) ->
     // Head top in the middle of its band if the picture allows, anywhere in the band otherwise.
     let middle = head_top - (spec.head_top_min + spec.head_top_max) / 2.0 / scale;
     let (lowest, highest) = (head_top - spec.head_top_max / scale, head_top - spec.head_top_min / scale);
-    let y0 = middle.clamp(0.0, (image.height() as f32 - h).max(0.0));
-    if x0 < 0.0 || x0 + w > image.width() as f32 || y0 + h > image.height() as f32 || !(lowest..=highest).contains(&y0)
-    {
-        return fail(ErrorCode::IdPhotoTooTight);
+    let y0 = middle.clamp(0.0, (full_h - h).max(0.0));
+    if x0 < 0.0 || x0 + w > full_w || y0 + h > full_h || !(lowest..=highest).contains(&y0) {
+        return done(fail(ErrorCode::IdPhotoTooTight));
     }
-    let crop = image.crop_imm(x0.round() as u32, y0.round() as u32, w.round() as u32, h.round() as u32);
-    let out = crop.resize_exact(spec.width, spec.height, FilterType::Lanczos3).to_rgb8();
+    // Never upscale a reduced decode: ask for the coarsest scale that has the output's width.
+    if scaled.denom > 1 && w / d < spec.width as f32 {
+        let finer = [4, 2].into_iter().find(|&n| n < scaled.denom && w / n as f32 >= spec.width as f32);
+        return Step::Finer(finer.unwrap_or(1));
+    }
+    // The window in this image's pixels, kept inside it despite rounding.
+    let to_px = |v: f32, off: f32, max: u32| (((v + off) / d).round().max(0.0) as u32).min(max);
+    let cx = to_px(x0, ox, image.width());
+    let cy = to_px(y0, oy, image.height());
+    let cw = to_px(w, 0.0, image.width() - cx).max(1);
+    let ch = to_px(h, 0.0, image.height() - cy).max(1);
+    let out = resize_crop(image, (cx, cy, cw, ch), spec);
     let measured = Processed {
         problem: None,
         jpeg: None,
@@ -130,14 +256,20 @@ pub fn process_image(image: &DynamicImage, engine: &LocalEngine, spec: &Spec) ->
         eye_line_from_bottom_px: spec.height as f32 - (eyes_y - y0) * scale,
     };
     if measured.eye_line_from_bottom_px < spec.eye_line_min_from_bottom {
-        return Processed { problem: Some(ErrorCode::IdPhotoTooTight), ..measured };
+        return done(Processed { problem: Some(ErrorCode::IdPhotoTooTight), ..measured });
     }
     let face_box = ((face.bbox.x - x0) * scale, (face.bbox.width) * scale);
     let problem = (!plain_light_background(&out, face_box, spec)).then_some(ErrorCode::IdPhotoBackground);
-    match encode_within(&out, spec.max_bytes) {
+    done(match encode_within(&out, spec.max_bytes) {
         Some(jpeg) => Processed { problem, jpeg: Some(jpeg), ..measured },
         None => Processed { problem: Some(ErrorCode::Internal), ..measured },
-    }
+    })
+}
+
+/// Crops the window and scales it to the output size with Lanczos3.
+fn resize_crop(image: &DynamicImage, (x, y, w, h): (u32, u32, u32, u32), spec: &Spec) -> RgbImage {
+    let crop = image.crop_imm(x, y, w, h);
+    crop.resize_exact(spec.width, spec.height, FilterType::Lanczos3).to_rgb8()
 }
 
 /// The strips left and right of the head and above it must be light and even (a plain backdrop).

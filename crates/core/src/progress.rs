@@ -3,6 +3,7 @@
 
 use jingtong_api::applications::ApplicationStatus;
 use jingtong_api::cases::CaseStatus;
+use jingtong_api::moves::{MoveParty, MoveStatus, MoveView};
 use jingtong_api::payments::{BillStatus, BillView};
 use jingtong_api::progress::{order, Attention, ProgressItem, ProgressKind};
 use jingtong_api::Lang;
@@ -13,12 +14,13 @@ use crate::AppError;
 
 pub(crate) async fn list(client: &Client, lang: Lang) -> Result<Vec<ProgressItem>, AppError> {
     let bills_req = Request::new(Method::GET, "/api/v1/bills").authed();
-    let (applications, bills, cases) = tokio::join!(
+    let (applications, bills, cases, moves) = tokio::join!(
         crate::applications::list(client),
         client.json::<Vec<BillView>>(&bills_req),
         crate::cases::list(client),
+        crate::moves::list(client),
     );
-    let (applications, bills, cases) = (applications?, bills?, cases?);
+    let (applications, bills, cases, moves) = (applications?, bills?, cases?, moves?);
     let mut items = Vec::new();
     for a in &applications {
         use ApplicationStatus as S;
@@ -84,6 +86,84 @@ pub(crate) async fn list(client: &Client, lang: Lang) -> Result<Vec<ProgressItem
             updated_at: c.events.last().map_or_else(|| c.reported_at.clone(), |e| e.at.clone()),
         });
     }
+    for m in &moves {
+        items.push(move_item(m, lang));
+    }
     order(&mut items);
     Ok(items)
+}
+
+/// A vehicle-moving request: the owner must answer; the requester may remind or close it.
+fn move_item(m: &MoveView, lang: Lang) -> ProgressItem {
+    let owner = m.role == MoveParty::Owner;
+    let attention = match m.status {
+        MoveStatus::Resolved => Attention::Done,
+        _ if owner && m.can_answer => Attention::ActNow,
+        _ if m.can_remind => Attention::ActNow,
+        MoveStatus::Waiting => Attention::Deadline,
+        _ => Attention::Waiting,
+    };
+    let zh = lang == Lang::ZhCn;
+    let next_step = match (m.status, owner) {
+        (MoveStatus::Resolved, _) => {
+            if zh {
+                "已解决"
+            } else {
+                "Resolved"
+            }
+        }
+        (_, true) if m.can_answer => {
+            if zh {
+                "有人请您挪车，请回复是否前来"
+            } else {
+                "Someone asks you to move your car: please answer"
+            }
+        }
+        (MoveStatus::Waiting, false) if m.can_remind => {
+            if zh {
+                "车主未回应，可以催单"
+            } else {
+                "No answer yet: you may remind the owner"
+            }
+        }
+        (MoveStatus::Waiting, false) => {
+            if zh {
+                "已通知车主，等待回应"
+            } else {
+                "The owner was told; waiting for an answer"
+            }
+        }
+        (MoveStatus::Coming, _) => {
+            if zh {
+                "车主正在赶来"
+            } else {
+                "The owner is on the way"
+            }
+        }
+        (MoveStatus::Escalated, _) => {
+            if zh {
+                "已转交辖区交警处理"
+            } else {
+                "With the traffic police on duty"
+            }
+        }
+        (_, true) => {
+            if zh {
+                "等待处理"
+            } else {
+                "Being handled"
+            }
+        }
+    };
+    let title = if zh { format!("挪车 {}", m.plate) } else { format!("Vehicle move {}", m.plate) };
+    ProgressItem {
+        kind: ProgressKind::VehicleMove,
+        id: m.id.clone(),
+        title,
+        status: m.status.as_str().to_owned(),
+        attention,
+        next_step: next_step.to_owned(),
+        deadline: if m.status == MoveStatus::Waiting { m.escalates_at.clone() } else { None },
+        updated_at: m.events.last().map_or_else(|| m.created_at.clone(), |e| e.at.clone()),
+    }
 }

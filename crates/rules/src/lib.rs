@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod catalogue;
+pub mod moves;
 pub mod validity;
 
 use time::Date;
@@ -16,6 +17,7 @@ pub use catalogue::{
     Catalogue, DeliveryOption, Material, ProvinceOverride, RuleKind, RuleSource, ServiceItem, ServiceItemId,
     ServiceItemView, ValidityRule,
 };
+pub use moves::MoveRules;
 pub use validity::{add_months, add_years, age_on, card_validity, Validity};
 
 /// The embedded data failed to parse or to validate. Only reachable with edited data: a test loads the real files.

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::db::Backend;
+use crate::moves;
 use crate::payments;
 use crate::state::AppState;
 
@@ -140,6 +141,15 @@ async fn run_one(state: &AppState, job: &Claimed) -> Result<Outcome, String> {
             Ok(Outcome::Done)
         }
         payments::settle::RECONCILE_JOB => payments::settle::reconcile(state, &field("order_id")?).await,
+        moves::notify::ESCALATE_JOB => {
+            moves::notify::escalate_job(state, &field("move_id")?).await.map(|()| Outcome::Done)
+        }
+        moves::notify::REMINDER_OPEN_JOB => {
+            moves::notify::reminder_open_job(state, &field("move_id")?).await.map(|()| Outcome::Done)
+        }
+        moves::notify::ERASE_PHOTOS_JOB => {
+            moves::notify::erase_photos_job(state, &field("move_id")?).await.map(|()| Outcome::Done)
+        }
         other => Err(format!("unknown job kind {other}")),
     }
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;
+pub mod moves;
 pub mod openapi;
 pub mod payments;
 pub mod ratelimit;
@@ -70,6 +71,11 @@ impl Running {
     /// Base URL for clients on this machine, e.g. `http://127.0.0.1:8080`.
     pub fn url(&self) -> String {
         base_url(self.addr)
+    }
+
+    /// What the handlers share (benchmarks prepare accounts through it).
+    pub fn state(&self) -> &state::AppState {
+        &self.state
     }
 
     /// Runs the background jobs that are due by the server clock, now; returns how many ran.
@@ -159,6 +165,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
     };
     if config.demo {
         cases::demo::load(&state).await.map_err(demo::DemoError::Db)?;
+        moves::demo::load(&state.db, state.now_ms()).await.map_err(demo::DemoError::Db)?;
     }
     let app = routes::router(state.clone(), config.demo);
     let (jobs_stop, jobs_stopped) = tokio::sync::watch::channel(false);

@@ -18,6 +18,7 @@ use crate::auth::handlers as auth;
 use crate::cases::{self, changes, staff as case_staff};
 use crate::error::{self, ApiProblem};
 use crate::identity;
+use crate::moves::{self, duty as move_duty, link as move_link};
 use crate::openapi::ApiDoc;
 use crate::payments::{self, orders, provider, settle};
 use crate::state::AppState;
@@ -55,6 +56,23 @@ pub fn router(state: AppState, demo: bool) -> Router {
         .routes(routes!(changes::stream_changes))
         .routes(routes!(case_staff::register_case))
         .routes(routes!(case_staff::append_event))
+        .routes(routes!(moves::list_vehicle_moves))
+        .routes(routes!(moves::get_vehicle_move))
+        .routes(routes!(moves::remind_vehicle_move))
+        .routes(routes!(moves::resolve_vehicle_move))
+        .routes(routes!(moves::answer_vehicle_move))
+        .routes(routes!(moves::message_vehicle_move))
+        .routes(routes!(moves::report_vehicle_move))
+        .routes(routes!(move_link::get_vehicle_move_link))
+        .routes(routes!(move_link::answer_vehicle_move_link))
+        .routes(routes!(move_duty::list_duty_vehicle_moves))
+        .routes(routes!(move_duty::act_on_duty_vehicle_move))
+        .merge(
+            // Up to three compressed photos travel in the JSON body, base64.
+            OpenApiRouter::new()
+                .routes(routes!(moves::create_vehicle_move))
+                .layer(DefaultBodyLimit::max(jingtong_api::moves::rules::BODY_LIMIT)),
+        )
         .merge(
             // The ID photo travels in the JSON body, base64.
             OpenApiRouter::new()
@@ -77,6 +95,8 @@ pub fn router(state: AppState, demo: bool) -> Router {
     let (router, spec) = api.split_for_parts();
     let spec = spec.to_json().expect("the OpenAPI document serialises");
     router
+        // The owners' SMS short link: a page, not part of the JSON API.
+        .route("/m/{token}", get(move_link::link_page).post(move_link::link_page_answer))
         .route("/api/v1/openapi.json", get(move || async move { ([(CONTENT_TYPE, "application/json")], spec) }))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
@@ -85,7 +105,7 @@ pub fn router(state: AppState, demo: bool) -> Router {
         .layer(middleware::from_fn(error::localize))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // Path only: query strings can carry personal data (the dev outbox takes a phone).
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+            tracing::info_span!("http", method = %req.method(), path = %loggable_path(req.uri().path()))
         }))
         .with_state(state)
 }
@@ -111,5 +131,31 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             tracing::error!(error = %e, "health check: database does not answer");
             ApiProblem::new(ErrorCode::ServiceUnavailable).into_response()
         }
+    }
+}
+
+/// The path as logs may show it: the SMS link's token is a credential, so it never reaches a log.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in ["/m/", "/api/v1/vehicle-move-links/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map_or("", |i| &rest[i..]);
+            return format!("{prefix}{{token}}{tail}").into();
+        }
+    }
+    path.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn link_tokens_are_not_logged() {
+        assert_eq!(loggable_path("/m/0123abcd"), "/m/{token}");
+        assert_eq!(
+            loggable_path("/api/v1/vehicle-move-links/0123abcd/answer"),
+            "/api/v1/vehicle-move-links/{token}/answer"
+        );
+        assert_eq!(loggable_path("/api/v1/vehicle-moves/x"), "/api/v1/vehicle-moves/x");
     }
 }

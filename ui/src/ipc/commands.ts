@@ -22,6 +22,12 @@ import type { FrameCheck } from '../bindings/FrameCheck'
 import type { IdPhotoCheck } from '../bindings/IdPhotoCheck'
 import type { SessionInfo } from '../bindings/SessionInfo'
 import type { SmsCodeSent } from '../bindings/SmsCodeSent'
+import type { MoveAnswer } from '../bindings/MoveAnswer'
+import type { MoveRequest } from '../bindings/MoveRequest'
+import type { MoveRules } from '../bindings/MoveRules'
+import type { MoveSubmitOutcome } from '../bindings/MoveSubmitOutcome'
+import type { MoveView } from '../bindings/MoveView'
+import type { PreparedPhoto } from '../bindings/PreparedPhoto'
 
 export type Lang = 'zh-CN' | 'en'
 
@@ -156,3 +162,33 @@ export const caseDetail = (id: string) => call<CaseView>('case', { id }, true)
 
 /** Already ordered by Rust (what needs the resident first); shown as given. */
 export const progress = () => call<ProgressItem[]>('progress', undefined, true)
+
+// ---- vehicle moving (一键挪车) ------------------------------------------------------------------
+
+/** Limits, timers and abuse rules with their sources; embedded data, works offline. */
+export const moveRules = () => call<MoveRules>('move_rules')
+
+/** `image`: base64 or a data URL of an imported photo; Rust fixes its orientation and compresses it. */
+export const movePhotoPrepare = (image: string) => call<PreparedPhoto>('move_photo_prepare', { image })
+
+/** Queued in the outbox when offline; `draftItem` is discarded by Rust once the server has it. */
+export const moveSubmit = (request: MoveRequest, draftItem: string) =>
+  call<MoveSubmitOutcome>('move_submit', { request, draftItem }, true)
+
+/** Requests I filed and requests about my vehicles. */
+export const vehicleMoves = () => call<MoveView[]>('vehicle_moves', undefined, true)
+
+export const vehicleMove = (id: string) => call<MoveView>('vehicle_move', { id }, true)
+
+export const vehicleMoveRemind = (id: string) => call<MoveView>('vehicle_move_remind', { id }, true)
+
+export const vehicleMoveResolve = (id: string) => call<MoveView>('vehicle_move_resolve', { id }, true)
+
+export const vehicleMoveReport = (id: string) => call<MoveView>('vehicle_move_report', { id }, true)
+
+export const vehicleMoveAnswer = (id: string, answer: MoveAnswer) =>
+  call<MoveView>('vehicle_move_answer', { id, answer }, true)
+
+/** Relayed to the other side; the server refuses runs of digits (`message_contains_number`). */
+export const vehicleMoveMessage = (id: string, text: string) =>
+  call<MoveView>('vehicle_move_message', { id, text }, true)

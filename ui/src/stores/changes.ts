@@ -38,8 +38,8 @@ export const useChanges = defineStore('changes', {
 let unlisten: UnlistenFn | undefined
 let generation = 0
 
-/** A case or application change touches the item with that id; `all` touches everything. */
-export function touches(change: ChangeEvent, kind: 'case' | 'application', id: string): boolean {
+/** A case, application or vehicle-move change touches the item with that id; `all` touches everything. */
+export function touches(change: ChangeEvent, kind: 'case' | 'application' | 'vehicle_move', id: string): boolean {
   return change.kind === 'all' || (change.kind === kind && change.id === id)
 }
 

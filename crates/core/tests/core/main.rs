@@ -11,6 +11,7 @@ mod facade;
 mod face;
 mod id_photo;
 mod keychain;
+mod moves;
 mod outbox;
 mod pay;
 mod qr;

@@ -137,6 +137,11 @@ impl TestApp {
         self.running = Some(running);
     }
 
+    /// Another server process on the same database, data directory and clock.
+    pub async fn second_process(&self) -> Running {
+        jingtong_server::start_with_clock(self.config.clone(), self.clock.clone()).await.expect("second process")
+    }
+
     /// Runs the background jobs due by the (manual) clock, as the runner would.
     pub async fn run_jobs(&self) -> usize {
         self.running.as_ref().expect("server running").run_jobs_once().await

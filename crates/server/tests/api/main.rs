@@ -11,6 +11,7 @@ mod cases;
 mod demo;
 mod health;
 mod identity;
+mod moves;
 mod openapi;
 mod payments;
 mod storage;

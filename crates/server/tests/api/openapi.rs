@@ -67,10 +67,21 @@ api_test!(
             "/api/v1/events",
             "/api/v1/staff/cases",
             "/api/v1/staff/cases/{case_id}/events",
+            "/api/v1/vehicle-moves",
+            "/api/v1/vehicle-moves/{move_id}",
+            "/api/v1/vehicle-moves/{move_id}/remind",
+            "/api/v1/vehicle-moves/{move_id}/resolve",
+            "/api/v1/vehicle-moves/{move_id}/answer",
+            "/api/v1/vehicle-moves/{move_id}/messages",
+            "/api/v1/vehicle-moves/{move_id}/report",
+            "/api/v1/vehicle-move-links/{token}",
+            "/api/v1/vehicle-move-links/{token}/answer",
+            "/api/v1/staff/vehicle-moves",
+            "/api/v1/staff/vehicle-moves/{move_id}/actions",
         ] {
             assert!(spec["paths"].get(path).is_some(), "{path} missing");
         }
-        assert_eq!(count, 34);
+        assert_eq!(count, 46);
         assert!(spec["components"]["schemas"].get("Problem").is_some());
         assert!(spec["components"]["securitySchemes"].get("bearer").is_some());
     }

@@ -26,3 +26,23 @@ export function statusTone(status: ApplicationView['status']): 'warning' | 'dang
   if (status === 'rejected') return 'danger'
   return DONE.has(status) ? 'default' : status === 'posted' ? 'success' : 'primary'
 }
+
+/** Whole seconds from `now` until `iso` (0 once it has passed; 0 for an unreadable time). */
+export function secondsUntil(iso: string | null | undefined, now = Date.now()): number {
+  if (!iso) return 0
+  const at = new Date(iso).getTime()
+  return Number.isNaN(at) ? 0 : Math.max(0, Math.ceil((at - now) / 1000))
+}
+
+/** mm:ss for a short wait (minutes keep counting past 59: "75:00"). */
+export function mmss(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds))
+  return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`
+}
+
+/** Local time of day, HH:mm. */
+export function localClock(iso: string): string {
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`
+}

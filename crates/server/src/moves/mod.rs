@@ -1,0 +1,618 @@
+//! Vehicle moving (一键挪车): a verified driver asks the owner of a blocking car to move it. The owner
+//! hears of it in the app or by SMS, answers, and an unanswered request is escalated to the
+//! traffic police on duty by a durable job. Neither side ever receives the other's phone number.
+//!
+//! Who may see a request: its requester, the owner's account, the SMS link's token holder, or
+//! traffic staff, each named in the SQL of the lookup; everything else is 404.
+
+pub mod duty;
+pub mod link;
+pub mod notify;
+pub mod view;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use jingtong_api::auth::VerificationLevel;
+use jingtong_api::moves::{
+    MoveAnswer, MoveEventKind, MoveMessageInput, MoveParty, MoveRequest, MoveStatus, MoveView, OwnerReply,
+    ValidMoveRequest,
+};
+use jingtong_api::{ErrorCode, Problem};
+use jingtong_rules::MoveRules;
+use sqlx::AnyConnection;
+use tracing::instrument;
+
+use self::view::Viewer;
+use crate::auth::AuthUser;
+use crate::crypto::sha256_hex;
+use crate::db::Backend;
+use crate::error::{ApiJson, ApiProblem};
+use crate::idempotency;
+use crate::jobs;
+use crate::payments::{resident, shanghai_day};
+use crate::state::AppState;
+
+/// Purpose tags of the encrypted columns.
+pub const ADDRESS: &str = "move_address";
+pub const POSITION: &str = "move_position";
+pub const NOTE: &str = "move_note";
+pub const MESSAGE: &str = "move_message";
+/// Keyed-hash purpose of the SMS link's token.
+pub const TOKEN: &str = "move_token";
+
+pub async fn event(
+    conn: &mut AnyConnection,
+    move_id: &str,
+    at: i64,
+    kind: MoveEventKind,
+    party: MoveParty,
+    actor_id: Option<&str>,
+    eta_minutes: Option<u32>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO vehicle_move_events (id, move_id, at, kind, party, actor_id, eta_minutes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(move_id)
+    .bind(at)
+    .bind(kind.as_str())
+    .bind(party.as_str())
+    .bind(actor_id)
+    .bind(eta_minutes.map(i64::from))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn field_problem(errors: Vec<(&'static str, ErrorCode)>) -> ApiProblem {
+    let first = errors.first().map_or(ErrorCode::InvalidRequest, |e| e.1);
+    let code = if errors.len() == 1 { first } else { ErrorCode::InvalidRequest };
+    errors.into_iter().fold(ApiProblem::new(code), |p, (f, c)| p.field(f, c))
+}
+
+/// `YYYY-MM` in Asia/Shanghai, and the seconds until the next month starts there.
+fn month_of(now: i64) -> (String, u64) {
+    let day = shanghai_day(now);
+    let (y, m) = (day.year(), day.month());
+    let next = if m == time::Month::December {
+        time::Date::from_calendar_date(y + 1, time::Month::January, 1)
+    } else {
+        time::Date::from_calendar_date(y, m.next(), 1)
+    };
+    let wait = next
+        .map(|d| {
+            let start = d.midnight().assume_offset(time::macros::offset!(+8)).unix_timestamp() * 1000;
+            u64::try_from((start - now).max(1000) / 1000).unwrap_or(1)
+        })
+        .unwrap_or(86_400);
+    (format!("{y:04}-{:02}", u8::from(m)), wait)
+}
+
+/// Files a request to move a blocking vehicle. The owner is told at once; the answer, the
+/// reminder and the escalation appear on the request's timeline.
+#[utoipa::path(
+    post, path = "/api/v1/vehicle-moves", operation_id = "create_vehicle_move", tag = "vehicle-moves",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "Required; a retry with the same key and body returns the first answer")),
+    request_body = MoveRequest,
+    responses(
+        (status = 201, description = "Sent; the owner was notified", body = MoveView),
+        (status = 400, description = "A field is wrong: `errors` lists each with its code", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`verification_required`, `move_suspended` or `forbidden`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`move_open_exists`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`plate_not_registered` (send again with `escalate_if_unregistered`) or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`move_monthly_limit`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(user_id = %user.user_id))]
+pub async fn create_vehicle_move(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<MoveRequest>,
+) -> Result<Response, ApiProblem> {
+    resident(&user)?;
+    if user.verification_level != VerificationLevel::RealName {
+        return Err(ApiProblem::new(ErrorCode::VerificationRequired));
+    }
+    let key = idempotency::key(&headers)?;
+    let body = serde_json::to_string(&req).map_err(|e| ApiProblem::internal(&e))?;
+    let request_hash = sha256_hex(&format!("vehicle_move\n{body}"));
+    if let idempotency::Reservation::Replay { status, response } =
+        idempotency::reserve(&state, &user.user_id, &key, &request_hash).await?
+    {
+        let first: MoveView = serde_json::from_str(&response).map_err(|e| ApiProblem::internal(&e))?;
+        let now = view::load(&state, &Viewer::User(&user.user_id), &first.id).await?.unwrap_or(first);
+        return Ok((status, Json(now)).into_response());
+    }
+    match create(&state, &user, &req).await {
+        Ok(view) => {
+            idempotency::complete(&state, &user.user_id, &key, StatusCode::CREATED, &view).await?;
+            Ok((StatusCode::CREATED, Json(view)).into_response())
+        }
+        Err(problem) => {
+            idempotency::release(&state, &user.user_id, &key).await?;
+            Err(problem)
+        }
+    }
+}
+
+/// Confirmed malicious requests within the suspension period reach the limit: suspended.
+async fn suspended(state: &AppState, user_id: &str, now: i64) -> Result<bool, ApiProblem> {
+    let rules = MoveRules::load();
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM vehicle_move_reports WHERE requester_id = $1 AND status = 'confirmed' AND decided_at > $2",
+    )
+    .bind(user_id)
+    .bind(now - rules.suspension_ms())
+    .fetch_one(&state.db.pool)
+    .await?;
+    Ok(count >= i64::from(rules.abuse.malicious_reports_to_suspend))
+}
+
+async fn create(state: &AppState, user: &AuthUser, req: &MoveRequest) -> Result<MoveView, ApiProblem> {
+    let rules = MoveRules::load();
+    let now = state.now_ms();
+    let valid: ValidMoveRequest =
+        req.parse(rules.limits.photos_min as usize, rules.limits.photos_max as usize).map_err(field_problem)?;
+    if suspended(state, &user.user_id, now).await? {
+        return Err(ApiProblem::new(ErrorCode::MoveSuspended));
+    }
+    let owner = notify::owner_of(state, &valid.plate).await?;
+    if owner.is_none() && !req.escalate_if_unregistered {
+        return Err(ApiProblem::new(ErrorCode::PlateNotRegistered).field("plate", ErrorCode::PlateNotRegistered));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut photos = Vec::with_capacity(valid.photos.len());
+    for (n, bytes) in valid.photos.iter().enumerate() {
+        let key = format!("moves/{id}/{n}.jpg");
+        let sha = state.blobs.put(&key, bytes).await.map_err(|e| ApiProblem::internal(&e))?;
+        photos.push((key, sha));
+    }
+    let result = insert(state, user, &valid, owner.as_ref(), &id, &photos, now).await;
+    if result.is_err() {
+        for (key, _) in &photos {
+            let _ = state.blobs.delete(key).await;
+        }
+    }
+    let token = result?;
+    // The notice goes out after the commit; the timeline already says by which channel.
+    if owner.is_some() {
+        notify::tell_owner(state, &id, token.as_deref(), false).await?;
+    }
+    notify::notify_parties(state, &id, "挪车请求已发送").await?;
+    tracing::info!(move_id = %id, registered = owner.is_some(), "vehicle move created");
+    view::load(state, &Viewer::User(&user.user_id), &id).await?.ok_or_else(|| ApiProblem::internal(&"created row"))
+}
+
+/// Inserts the request, its first events and its timers in one transaction; returns the SMS
+/// link's token when the owner is reached by SMS.
+async fn insert(
+    state: &AppState,
+    user: &AuthUser,
+    valid: &ValidMoveRequest,
+    owner: Option<&notify::Owner>,
+    id: &str,
+    photos: &[(String, String)],
+    now: i64,
+) -> Result<Option<String>, ApiProblem> {
+    let rules = MoveRules::load();
+    let (month, wait) = month_of(now);
+    let mut tx = state.db.pool.begin().await?;
+    if state.db.backend == Backend::Postgres {
+        // Serialises one requester's creates so the monthly count cannot be raced past.
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(&user.user_id).execute(&mut *tx).await?;
+    }
+    let (used,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM vehicle_moves WHERE requester_id = $1 AND month = $2")
+        .bind(&user.user_id)
+        .bind(&month)
+        .fetch_one(&mut *tx)
+        .await?;
+    if used >= i64::from(rules.limits.requests_per_month) {
+        return Err(ApiProblem::new(ErrorCode::MoveMonthlyLimit).retry_after(wait));
+    }
+    let in_app = owner.and_then(|o| o.user_id.clone()).filter(|o| *o != user.user_id);
+    let by_sms = owner.is_some() && in_app.is_none() && owner.is_some_and(|o| o.phone.is_some());
+    let token = by_sms.then(|| {
+        let bytes: [u8; 16] = rand::random();
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    });
+    // An owner with neither the app nor a phone on file cannot be told: like an unknown plate.
+    let reachable = in_app.is_some() || by_sms;
+    let status = if reachable { MoveStatus::Waiting } else { MoveStatus::Escalated };
+    let position =
+        valid.position.map(|p| state.keys.encrypt(POSITION, format!("{},{}", p.lat_e6, p.lon_e6).as_bytes()));
+    let inserted = sqlx::query(
+        "INSERT INTO vehicle_moves (id, requester_id, plate, plate_type, vehicle_id, owner_user_id, owner_token_hash,
+           address_enc, position_enc, region_code, brigade, reason, note_enc, photos, status, escalated_at, month,
+           created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(&user.user_id)
+    .bind(valid.plate.as_str())
+    .bind(valid.plate_type.as_str())
+    .bind(owner.map(|o| o.vehicle_id.clone()))
+    .bind(in_app.clone())
+    .bind(token.as_deref().map(|t| state.keys.keyed_hash(TOKEN, t)))
+    .bind(state.keys.encrypt(ADDRESS, valid.address.as_bytes()))
+    .bind(position)
+    .bind(&valid.region_code)
+    .bind(&valid.region_code[..4])
+    .bind(valid.reason.as_str())
+    .bind(valid.note.as_deref().map(|n| state.keys.encrypt(NOTE, n.as_bytes())))
+    .bind(serde_json::to_string(photos).map_err(|e| ApiProblem::internal(&e))?)
+    .bind(status.as_str())
+    .bind((status == MoveStatus::Escalated).then_some(now))
+    .bind(&month)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        // The partial unique index: this plate has an open request.
+        return Err(ApiProblem::new(ErrorCode::MoveOpenExists));
+    }
+    event(&mut tx, id, now, MoveEventKind::Sent, MoveParty::Requester, Some(&user.user_id), None).await?;
+    match (in_app.is_some(), by_sms) {
+        (true, _) => event(&mut tx, id, now, MoveEventKind::NotifiedInApp, MoveParty::System, None, None).await?,
+        (false, true) => event(&mut tx, id, now, MoveEventKind::NotifiedBySms, MoveParty::System, None, None).await?,
+        (false, false) => {
+            event(&mut tx, id, now, MoveEventKind::OwnerUnknown, MoveParty::System, None, None).await?;
+            event(&mut tx, id, now, MoveEventKind::Escalated, MoveParty::System, None, None).await?;
+        }
+    }
+    if status == MoveStatus::Waiting {
+        let payload = serde_json::json!({ "move_id": id });
+        jobs::enqueue(&mut *tx, notify::REMINDER_OPEN_JOB, &payload, now + rules.reminder_after_ms(), now).await?;
+        jobs::enqueue(&mut *tx, notify::ESCALATE_JOB, &payload, now + rules.escalate_after_ms(), now).await?;
+    }
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// The caller's requests and the requests about the caller's vehicles, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/vehicle-moves", operation_id = "list_vehicle_moves", tag = "vehicle-moves",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Newest first; `role` says which side the caller is on", body = [MoveView]),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(user_id = %user.user_id))]
+pub async fn list_vehicle_moves(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Vec<MoveView>>, ApiProblem> {
+    resident(&user)?;
+    let ids: Vec<(String,)> = sqlx::query_as(
+        "SELECT id FROM vehicle_moves WHERE requester_id = $1 OR owner_user_id = $1
+         ORDER BY created_at DESC, id DESC LIMIT 50",
+    )
+    .bind(&user.user_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for (id,) in ids {
+        if let Some(v) = view::load(&state, &Viewer::User(&user.user_id), &id).await? {
+            out.push(v);
+        }
+    }
+    Ok(Json(out))
+}
+
+async fn visible(state: &AppState, user: &AuthUser, move_id: &str) -> Result<MoveView, ApiProblem> {
+    view::load(state, &Viewer::User(&user.user_id), move_id).await?.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))
+}
+
+/// One request, from whichever side the caller is on.
+#[utoipa::path(
+    get, path = "/api/v1/vehicle-moves/{move_id}", operation_id = "get_vehicle_move", tag = "vehicle-moves",
+    security(("bearer" = [])), params(("move_id" = String, Path)),
+    responses(
+        (status = 200, description = "The request and its timeline", body = MoveView),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(user_id = %user.user_id, move_id = %move_id))]
+pub async fn get_vehicle_move(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(move_id): Path<String>,
+) -> Result<Json<MoveView>, ApiProblem> {
+    resident(&user)?;
+    visible(&state, &user, &move_id).await.map(Json)
+}
+
+/// The one reminder (催单), once the owner has not answered for the rules' reminder window.
+#[utoipa::path(
+    post, path = "/api/v1/vehicle-moves/{move_id}/remind", operation_id = "remind_vehicle_move", tag = "vehicle-moves",
+    security(("bearer" = [])), params(("move_id" = String, Path)),
+    responses(
+        (status = 200, description = "Reminded", body = MoveView),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`move_state_conflict`: answered, reminded already, or too early", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(user_id = %user.user_id, move_id = %move_id))]
+pub async fn remind_vehicle_move(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(move_id): Path<String>,
+) -> Result<Json<MoveView>, ApiProblem> {
+    resident(&user)?;
+    let now = state.now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    let changed = sqlx::query(
+        "UPDATE vehicle_moves SET reminded_at = $1, updated_at = $1
+         WHERE id = $2 AND requester_id = $3 AND status = 'waiting' AND reminded_at IS NULL AND created_at <= $4",
+    )
+    .bind(now)
+    .bind(&move_id)
+    .bind(&user.user_id)
+    .bind(now - MoveRules::load().reminder_after_ms())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        drop(tx);
+        let current = visible(&state, &user, &move_id).await?;
+        return Err(if current.role == MoveParty::Requester {
+            ApiProblem::new(ErrorCode::MoveStateConflict)
+        } else {
+            ApiProblem::new(ErrorCode::NotFound)
+        });
+    }
+    event(&mut tx, &move_id, now, MoveEventKind::Reminded, MoveParty::Requester, Some(&user.user_id), None).await?;
+    tx.commit().await?;
+    // The SMS link's token is only kept hashed: a reminder by SMS carries a fresh one.
+    let token = fresh_token_if_sms(&state, &move_id).await?;
+    notify::tell_owner(&state, &move_id, token.as_deref(), true).await?;
+    visible(&state, &user, &move_id).await.map(Json)
+}
+
+async fn fresh_token_if_sms(state: &AppState, move_id: &str) -> Result<Option<String>, ApiProblem> {
+    let bytes: [u8; 16] = rand::random();
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let changed =
+        sqlx::query("UPDATE vehicle_moves SET owner_token_hash = $1 WHERE id = $2 AND owner_token_hash IS NOT NULL")
+            .bind(state.keys.keyed_hash(TOKEN, &token))
+            .bind(move_id)
+            .execute(&state.db.pool)
+            .await?
+            .rows_affected();
+    Ok((changed == 1).then_some(token))
+}
+
+/// The requester's car is free: close the request. Resolving a resolved request answers it again.
+#[utoipa::path(
+    post, path = "/api/v1/vehicle-moves/{move_id}/resolve", operation_id = "resolve_vehicle_move", tag = "vehicle-moves",
+    security(("bearer" = [])), params(("move_id" = String, Path)),
+    responses(
+        (status = 200, description = "Resolved", body = MoveView),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(user_id = %user.user_id, move_id = %move_id))]
+pub async fn resolve_vehicle_move(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(move_id): Path<String>,
+) -> Result<Json<MoveView>, ApiProblem> {
+    resident(&user)?;
+    let now = state.now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    let changed = sqlx::query(
+        "UPDATE vehicle_moves SET status = 'resolved', resolved_at = $1, updated_at = $1, owner_token_hash = NULL
+         WHERE id = $2 AND requester_id = $3 AND status <> 'resolved'",
+    )
+    .bind(now)
+    .bind(&move_id)
+    .bind(&user.user_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 1 {
+        event(&mut tx, &move_id, now, MoveEventKind::Resolved, MoveParty::Requester, Some(&user.user_id), None).await?;
+        notify::ended(&mut tx, &move_id, now).await?;
+    }
+    tx.commit().await?;
+    let view = visible(&state, &user, &move_id).await?;
+    if view.role != MoveParty::Requester {
+        return Err(ApiProblem::new(ErrorCode::NotFound));
+    }
+    if changed == 1 {
+        notify::notify_parties(&state, &move_id, "挪车请求已解决").await?;
+    }
+    Ok(Json(view))
+}
+
+/// Records the owner's answer; `cannot` and `not_mine` hand the request to the traffic police.
+pub async fn record_answer(
+    state: &AppState,
+    move_id: &str,
+    answer: &MoveAnswer,
+    actor_id: Option<&str>,
+) -> Result<(), ApiProblem> {
+    answer.check().map_err(field_problem)?;
+    let now = state.now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    let kind = match answer.reply {
+        OwnerReply::Coming => MoveEventKind::Coming,
+        OwnerReply::Cannot => MoveEventKind::Cannot,
+        OwnerReply::NotMine => MoveEventKind::NotMine,
+    };
+    // "Coming" takes the request off the duty queue; the other answers leave the status to `escalate`.
+    let changed = match answer.reply {
+        OwnerReply::Coming => {
+            sqlx::query(
+                "UPDATE vehicle_moves SET status = 'coming', eta_at = $1, updated_at = $2
+                 WHERE id = $3 AND status IN ('waiting', 'escalated')",
+            )
+            .bind(now + i64::from(answer.eta_minutes.unwrap_or(0)) * 60_000)
+            .bind(now)
+            .bind(move_id)
+            .execute(&mut *tx)
+            .await?
+        }
+        OwnerReply::Cannot | OwnerReply::NotMine => {
+            sqlx::query("UPDATE vehicle_moves SET updated_at = $1 WHERE id = $2 AND status IN ('waiting', 'escalated')")
+                .bind(now)
+                .bind(move_id)
+                .execute(&mut *tx)
+                .await?
+        }
+    }
+    .rows_affected();
+    if changed == 0 {
+        return Err(ApiProblem::new(ErrorCode::MoveStateConflict));
+    }
+    let eta = (answer.reply == OwnerReply::Coming).then_some(answer.eta_minutes).flatten();
+    event(&mut tx, move_id, now, kind, MoveParty::Owner, actor_id, eta).await?;
+    tx.commit().await?;
+    if answer.reply == OwnerReply::Coming {
+        let text = format!("车主回复：约{}分钟到", eta.unwrap_or(0));
+        notify::notify_parties(state, move_id, &text).await?;
+    } else if !notify::escalate(state, move_id, &[MoveStatus::Waiting], MoveParty::System).await? {
+        notify::notify_parties(state, move_id, "车主无法前来").await?;
+    }
+    Ok(())
+}
+
+/// The owner answers in the app: coming in N minutes, cannot come, or not my car.
+#[utoipa::path(
+    post, path = "/api/v1/vehicle-moves/{move_id}/answer", operation_id = "answer_vehicle_move", tag = "vehicle-moves",
+    security(("bearer" = [])), params(("move_id" = String, Path)), request_body = MoveAnswer,
+    responses(
+        (status = 200, description = "Answered", body = MoveView),
+        (status = 400, description = "`field_required` (eta_minutes) or `invalid_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such request about your vehicles", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`move_state_conflict`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(user_id = %user.user_id, move_id = %move_id))]
+pub async fn answer_vehicle_move(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(move_id): Path<String>,
+    ApiJson(answer): ApiJson<MoveAnswer>,
+) -> Result<Json<MoveView>, ApiProblem> {
+    resident(&user)?;
+    if visible(&state, &user, &move_id).await?.role != MoveParty::Owner {
+        return Err(ApiProblem::new(ErrorCode::NotFound));
+    }
+    record_answer(&state, &move_id, &answer, Some(&user.user_id)).await?;
+    visible(&state, &user, &move_id).await.map(Json)
+}
+
+/// Adds a relay message from one side to the other (no numbers allowed in it).
+pub async fn add_message(state: &AppState, move_id: &str, party: MoveParty, text: &str) -> Result<(), ApiProblem> {
+    sqlx::query("INSERT INTO vehicle_move_messages (id, move_id, at, party, text_enc) VALUES ($1, $2, $3, $4, $5)")
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(move_id)
+        .bind(state.now_ms())
+        .bind(party.as_str())
+        .bind(state.keys.encrypt(MESSAGE, text.as_bytes()))
+        .execute(&state.db.pool)
+        .await?;
+    let from = if party == MoveParty::Owner { "车主" } else { "请求人" };
+    notify::notify_parties(state, move_id, &format!("{from}发来留言")).await
+}
+
+/// A message to the other side through the relay.
+#[utoipa::path(
+    post, path = "/api/v1/vehicle-moves/{move_id}/messages", operation_id = "message_vehicle_move", tag = "vehicle-moves",
+    security(("bearer" = [])), params(("move_id" = String, Path)), request_body = MoveMessageInput,
+    responses(
+        (status = 200, description = "Sent", body = MoveView),
+        (status = 400, description = "`message_contains_number` or `invalid_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`move_state_conflict`: resolved", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(user_id = %user.user_id, move_id = %move_id))]
+pub async fn message_vehicle_move(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(move_id): Path<String>,
+    ApiJson(input): ApiJson<MoveMessageInput>,
+) -> Result<Json<MoveView>, ApiProblem> {
+    resident(&user)?;
+    let current = visible(&state, &user, &move_id).await?;
+    let text = input.parse().map_err(|code| ApiProblem::new(code).field("text", code))?;
+    if !current.status.is_open() {
+        return Err(ApiProblem::new(ErrorCode::MoveStateConflict));
+    }
+    add_message(&state, &move_id, current.role, &text).await?;
+    visible(&state, &user, &move_id).await.map(Json)
+}
+
+/// The owner reports the request as malicious; traffic police confirm or dismiss it.
+#[utoipa::path(
+    post, path = "/api/v1/vehicle-moves/{move_id}/report", operation_id = "report_vehicle_move", tag = "vehicle-moves",
+    security(("bearer" = [])), params(("move_id" = String, Path)),
+    responses(
+        (status = 200, description = "Reported (reporting twice changes nothing)", body = MoveView),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such request about your vehicles", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(skip_all, fields(user_id = %user.user_id, move_id = %move_id))]
+pub async fn report_vehicle_move(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(move_id): Path<String>,
+) -> Result<Json<MoveView>, ApiProblem> {
+    resident(&user)?;
+    if visible(&state, &user, &move_id).await?.role != MoveParty::Owner {
+        return Err(ApiProblem::new(ErrorCode::NotFound));
+    }
+    record_report(&state, &move_id, Some(&user.user_id)).await?;
+    visible(&state, &user, &move_id).await.map(Json)
+}
+
+pub async fn record_report(state: &AppState, move_id: &str, actor_id: Option<&str>) -> Result<(), ApiProblem> {
+    let now = state.now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO vehicle_move_reports (move_id, requester_id, reported_at, status)
+         SELECT id, requester_id, $1, 'open' FROM vehicle_moves WHERE id = $2
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(now)
+    .bind(move_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        event(&mut tx, move_id, now, MoveEventKind::ReportedMalicious, MoveParty::Owner, actor_id, None).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Demo data (`--demo`): a traffic officer whose duty queue covers every city.
+pub mod demo {
+    use jingtong_api::auth::Role;
+
+    use crate::applications::staff::ensure_account;
+    use crate::db::Db;
+
+    /// Staff number and password of the demo traffic officer.
+    pub const DEMO_TRAFFIC: (&str, &str) = ("JT2001", "demo-traffic-2026");
+
+    pub async fn load(db: &Db, now: i64) -> Result<(), sqlx::Error> {
+        ensure_account(db, DEMO_TRAFFIC.0, DEMO_TRAFFIC.1, Role::Traffic, now).await.map(|_| ())
+    }
+}

@@ -1,0 +1,440 @@
+//! Vehicle moving (一键挪车) end to end: a verified driver files a request, the owner hears of it in
+//! the app or by SMS and answers, the reminder and the escalation run on the server clock (across a
+//! restart and with two processes, once), limits and suspension, the duty queue, and privacy: no
+//! answer, notice or log line one side sees holds the other side's phone number.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use jingtong_api::auth::Role;
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::applications::verified;
+use crate::helpers::{expect_problem, spawn_app, TestApp};
+
+// Demo residents (fixtures/demo.json, fictional) and their vehicles.
+const JIA: &str = "19900000001"; // 甲, the blocked driver; owns 皖SD0001
+const YI: &str = "19900000002"; // 乙, owns 皖SD0002, uses the app
+const BING: &str = "19900000003"; // 丙, owns 皖SD0004, no app account: SMS
+const DING: &str = "19900000004"; // 丁, owns 皖SD0005, a third user
+
+/// A small JPEG standing in for a compressed scene photo.
+fn photo(shade: u8) -> String {
+    use base64::Engine as _;
+    let img = image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([shade, (x % 200) as u8, (y % 200) as u8]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(out.into_inner())
+}
+
+pub fn request(plate: &str) -> Value {
+    json!({
+        "plate": plate, "plate_type": "small_blue",
+        "address": "演示市蜀山区演示路 88 号小区东门", "region_code": "340104",
+        "position": { "lat_e6": 31_820_000, "lon_e6": 117_230_000 },
+        "reason": "blocking_car", "photos": [photo(10), photo(90)],
+    })
+}
+
+async fn create(app: &TestApp, t: &str, key: &str, body: &Value) -> Response {
+    app.client
+        .post(format!("{}/api/v1/vehicle-moves", app.url))
+        .bearer_auth(t)
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn created(app: &TestApp, t: &str, key: &str, body: &Value) -> Value {
+    let res = create(app, t, key, body).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    res.json().await.unwrap()
+}
+
+async fn get(app: &TestApp, t: &str, path: &str) -> Response {
+    app.client.get(format!("{}{path}", app.url)).bearer_auth(t).send().await.unwrap()
+}
+
+async fn post(app: &TestApp, t: &str, path: &str, body: Value) -> Response {
+    app.client.post(format!("{}{path}", app.url)).bearer_auth(t).json(&body).send().await.unwrap()
+}
+
+async fn ok(res: Response) -> Value {
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn kinds(view: &Value) -> Vec<String> {
+    view["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn token(app: &TestApp, phone: &str) -> String {
+    app.sign_in(phone).await["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The SMS link's token from the newest message to `phone`.
+async fn sms_token(app: &TestApp, phone: &str) -> (String, String) {
+    let text = app.outbox(phone).await[0]["text"].as_str().unwrap().to_owned();
+    let token = text.split("/m/").nth(1).unwrap().chars().take_while(char::is_ascii_hexdigit).collect();
+    (text, token)
+}
+
+/// Every phone form a side must never see of the other: as typed and masked.
+fn phone_forms(phone: &str) -> [String; 2] {
+    [phone.to_owned(), format!("{}****{}", &phone[..3], &phone[7..])]
+}
+
+/// Log lines, captured on this test's thread (the test runtime runs the server's tasks there too).
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+api_test! {
+    async fn an_owner_with_the_app_is_told_answers_and_the_driver_sees_the_eta(backend) {
+        let app = spawn_app(backend).await;
+        let owner = token(&app, YI).await;
+        let driver = verified(&app, JIA).await;
+        let view = created(&app, &driver, "k1", &request("皖S·D0002")).await;
+        assert_eq!(view["status"], "waiting");
+        assert_eq!(view["role"], "requester");
+        assert_eq!(kinds(&view), ["sent", "notified_in_app"]);
+        assert_eq!(view["photo_count"], 2);
+        assert_eq!(view["can_remind"], false);
+        let id = view["id"].as_str().unwrap();
+
+        let list = ok(get(&app, &owner, "/api/v1/vehicle-moves").await).await;
+        let mine = &list.as_array().unwrap()[0];
+        assert_eq!((mine["id"].as_str(), &mine["role"], &mine["can_answer"]), (Some(id), &json!("owner"), &json!(true)));
+        assert_eq!(mine["address"], "演示市蜀山区演示路 88 号小区东门");
+
+        let bad = post(&app, &owner, &format!("/api/v1/vehicle-moves/{id}/answer"), json!({ "reply": "coming" })).await;
+        expect_problem(bad, StatusCode::BAD_REQUEST, "field_required").await;
+        let answered =
+            ok(post(&app, &owner, &format!("/api/v1/vehicle-moves/{id}/answer"), json!({ "reply": "coming", "eta_minutes": 5 })).await).await;
+        assert_eq!(answered["status"], "coming");
+
+        let seen = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
+        assert_eq!(seen["status"], "coming");
+        assert_eq!(kinds(&seen), ["sent", "notified_in_app", "coming"]);
+        assert_eq!(seen["events"][2]["eta_minutes"], 5);
+        assert!(seen["eta_at"].is_string());
+        assert_eq!(seen["escalates_at"], Value::Null, "an answered request does not escalate");
+
+        // The relay: both sides write, neither can pass a number.
+        let sent = post(&app, &driver, &format!("/api/v1/vehicle-moves/{id}/messages"), json!({ "text": "我在东门等您，谢谢" })).await;
+        ok(sent).await;
+        let leak = post(&app, &owner, &format!("/api/v1/vehicle-moves/{id}/messages"), json!({ "text": "打我 139 0000 1234" })).await;
+        expect_problem(leak, StatusCode::BAD_REQUEST, "message_contains_number").await;
+        ok(post(&app, &owner, &format!("/api/v1/vehicle-moves/{id}/messages"), json!({ "text": "马上到" })).await).await;
+        let thread = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
+        let from: Vec<&str> = thread["messages"].as_array().unwrap().iter().map(|m| m["from"].as_str().unwrap()).collect();
+        assert_eq!(from, ["requester", "owner"]);
+
+        let blobs = app.data_dir.path().join("blobs").join("moves").join(id);
+        assert_eq!(std::fs::read_dir(&blobs).unwrap().count(), 2, "both photos stored");
+        let done = ok(post(&app, &driver, &format!("/api/v1/vehicle-moves/{id}/resolve"), json!({})).await).await;
+        assert_eq!(done["status"], "resolved");
+        // Scene photos go 30 days after the end (rules data), not before.
+        app.advance(29 * 24 * 3600);
+        app.run_jobs().await;
+        assert_eq!(std::fs::read_dir(&blobs).unwrap().count(), 2);
+        app.advance(2 * 24 * 3600);
+        app.run_jobs().await;
+        assert_eq!(std::fs::read_dir(&blobs).map_or(0, |d| d.count()), 0, "photos erased");
+        let erased = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
+        assert_eq!(erased["photo_count"], 0);
+        // Resolving again answers the same, with one event.
+        let again = ok(post(&app, &driver, &format!("/api/v1/vehicle-moves/{id}/resolve"), json!({})).await).await;
+        assert_eq!(kinds(&again).iter().filter(|k| *k == "resolved").count(), 1);
+    }
+}
+
+api_test! {
+    async fn an_owner_without_the_app_gets_an_sms_link_and_answers_through_it(backend) {
+        let app = spawn_app(backend).await;
+        let driver = verified(&app, JIA).await;
+        let view = created(&app, &driver, "k1", &request("皖SD0004")).await;
+        assert_eq!(kinds(&view), ["sent", "notified_by_sms"]);
+        let id = view["id"].as_str().unwrap().to_owned();
+        let (text, link) = sms_token(&app, BING).await;
+        assert!(text.contains("皖S·***04"), "masked plate: {text}");
+        assert!(text.contains("演示路 88 号") && text.contains("阻挡他人车辆驶出"), "{text}");
+        assert_eq!(link.len(), 32);
+
+        let owner_side = ok(app.get(&format!("/api/v1/vehicle-move-links/{link}")).await).await;
+        assert_eq!((owner_side["id"].as_str(), &owner_side["role"]), (Some(id.as_str()), &json!("owner")));
+        let page = app.get(&format!("/m/{link}")).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("约5分钟到") && html.contains("皖SD0004"), "{html}");
+        expect_problem(app.get("/api/v1/vehicle-move-links/0123456789abcdef0123456789abcdef").await, StatusCode::NOT_FOUND, "not_found").await;
+
+        // "Cannot come" through the page's form: straight to the traffic police.
+        let form = app
+            .client
+            .post(format!("{}/m/{link}", app.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("reply=cannot")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(form.status(), StatusCode::OK);
+        assert!(form.text().await.unwrap().contains("已回复"));
+        let seen = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
+        assert_eq!(seen["status"], "escalated");
+        assert_eq!(kinds(&seen), ["sent", "notified_by_sms", "cannot", "escalated"]);
+
+        // The duty queue has it; the officer takes over and closes it; the link is void after.
+        let traffic = app.staff_token("JT2901", Role::Traffic).await;
+        let queue = ok(get(&app, &traffic, "/api/v1/staff/vehicle-moves").await).await;
+        assert!(queue.as_array().unwrap().iter().any(|m| m["id"] == id.as_str()));
+        let act = |action: &'static str| {
+            let (app, traffic, id) = (&app, traffic.clone(), id.clone());
+            async move { post(app, &traffic, &format!("/api/v1/staff/vehicle-moves/{id}/actions"), json!({ "action": action })).await }
+        };
+        ok(act("take_over").await).await;
+        let closed = ok(act("close").await).await;
+        assert_eq!(closed["status"], "resolved");
+        expect_problem(act("close").await, StatusCode::CONFLICT, "move_state_conflict").await;
+        expect_problem(app.get(&format!("/api/v1/vehicle-move-links/{link}")).await, StatusCode::NOT_FOUND, "not_found").await;
+        // A resident never reaches the duty queue.
+        expect_problem(get(&app, &driver, "/api/v1/staff/vehicle-moves").await, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+}
+
+api_test! {
+    async fn neither_side_sees_the_other_sides_number_in_answers_notices_or_logs(backend) {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let app = spawn_app(backend).await;
+        let owner = token(&app, YI).await;
+        let driver = verified(&app, JIA).await;
+        let mut driver_sees = Vec::new();
+        let mut owner_sees = Vec::new();
+        let in_app = created(&app, &driver, "k1", &request("皖SD0002")).await;
+        driver_sees.push(in_app.to_string());
+        let id = in_app["id"].as_str().unwrap();
+        owner_sees.push(ok(get(&app, &owner, "/api/v1/vehicle-moves").await).await.to_string());
+        owner_sees.push(
+            ok(post(&app, &owner, &format!("/api/v1/vehicle-moves/{id}/answer"), json!({ "reply": "coming", "eta_minutes": 3 })).await)
+                .await
+                .to_string(),
+        );
+        driver_sees.push(ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await.to_string());
+
+        let by_sms = created(&app, &driver, "k2", &request("皖SD0004")).await;
+        driver_sees.push(by_sms.to_string());
+        let (text, link) = sms_token(&app, BING).await;
+        owner_sees.push(text);
+        owner_sees.push(ok(app.get(&format!("/api/v1/vehicle-move-links/{link}")).await).await.to_string());
+        owner_sees.push(app.get(&format!("/m/{link}")).await.text().await.unwrap());
+        driver_sees.push(ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await.to_string());
+
+        for seen in &owner_sees {
+            for form in phone_forms(JIA) {
+                assert!(!seen.contains(&form), "the owner saw the driver's number {form}: {seen}");
+            }
+        }
+        for seen in &driver_sees {
+            for form in phone_forms(YI).iter().chain(phone_forms(BING).iter()) {
+                assert!(!seen.contains(form.as_str()), "the driver saw an owner's number {form}: {seen}");
+            }
+        }
+        let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert!(logged.contains("vehicle move created"), "the capture works: {} bytes", logged.len());
+        for phone in [JIA, YI, BING] {
+            for form in phone_forms(phone).iter().take(1) {
+                assert!(!logged.contains(form.as_str()), "a log line holds {form}");
+            }
+        }
+        assert!(!logged.contains("演示路 88 号"), "a log line holds the address");
+        assert!(!logged.contains(&link), "a log line holds the SMS link's token");
+    }
+}
+
+api_test! {
+    async fn the_sixth_request_in_a_month_and_a_second_open_one_per_plate_are_refused(backend) {
+        let app = spawn_app(backend).await;
+        let driver = verified(&app, JIA).await;
+        let other = verified(&app, DING).await;
+        let first = created(&app, &driver, "k0", &request("皖SD0002")).await;
+        let twice = create(&app, &other, "o1", &request("皖SD0002")).await;
+        expect_problem(twice, StatusCode::CONFLICT, "move_open_exists").await;
+        // The same key and body is a retry, not a second request.
+        let retry = created(&app, &driver, "k0", &request("皖SD0002")).await;
+        assert_eq!(retry["id"], first["id"]);
+        ok(post(&app, &driver, &format!("/api/v1/vehicle-moves/{}/resolve", first["id"].as_str().unwrap()), json!({})).await).await;
+        for n in 1..5 {
+            let v = created(&app, &driver, &format!("k{n}"), &request("皖SD0002")).await;
+            ok(post(&app, &driver, &format!("/api/v1/vehicle-moves/{}/resolve", v["id"].as_str().unwrap()), json!({})).await).await;
+        }
+        let sixth = create(&app, &driver, "k6", &request("皖SD0002")).await;
+        assert!(sixth.headers().get("retry-after").is_some());
+        let p = expect_problem(sixth, StatusCode::TOO_MANY_REQUESTS, "move_monthly_limit").await;
+        assert!(p["detail"].as_str().unwrap().contains("5"), "{p}");
+        // Another driver's month is their own.
+        created(&app, &other, "o2", &request("皖SD0002")).await;
+    }
+}
+
+api_test! {
+    async fn three_confirmed_malicious_requests_suspend_the_driver(backend) {
+        let app = spawn_app(backend).await;
+        let owner = token(&app, YI).await;
+        let driver = verified(&app, JIA).await;
+        let traffic = app.staff_token("JT2902", Role::Traffic).await;
+        for n in 0..3 {
+            let v = created(&app, &driver, &format!("k{n}"), &request("皖SD0002")).await;
+            let id = v["id"].as_str().unwrap();
+            let reported = ok(post(&app, &owner, &format!("/api/v1/vehicle-moves/{id}/report"), json!({})).await).await;
+            assert_eq!(reported["can_report"], false);
+            let queue = ok(get(&app, &traffic, "/api/v1/staff/vehicle-moves").await).await;
+            assert!(queue.as_array().unwrap().iter().any(|m| m["id"] == id && m["report_open"] == true));
+            let done =
+                ok(post(&app, &traffic, &format!("/api/v1/staff/vehicle-moves/{id}/actions"), json!({ "action": "confirm_malicious" })).await).await;
+            assert_eq!(done["status"], "resolved");
+            assert!(kinds(&done).contains(&"malicious_confirmed".to_owned()));
+        }
+        let refused = create(&app, &driver, "k9", &request("皖SD0002")).await;
+        expect_problem(refused, StatusCode::FORBIDDEN, "move_suspended").await;
+        // A year later the service is open again.
+        app.advance(366 * 24 * 3600);
+        created(&app, &driver, "k10", &request("皖SD0002")).await;
+    }
+}
+
+api_test! {
+    async fn no_answer_allows_one_reminder_at_10_minutes_and_escalates_once_at_20_across_a_restart(backend) {
+        let mut app = spawn_app(backend).await;
+        let _owner = token(&app, YI).await;
+        let driver = verified(&app, JIA).await;
+        let view = created(&app, &driver, "k1", &request("皖SD0002")).await;
+        let id = view["id"].as_str().unwrap().to_owned();
+        let remind = |app: &TestApp| {
+            let (t, path) = (driver.clone(), format!("/api/v1/vehicle-moves/{id}/remind"));
+            let (client, url) = (app.client.clone(), app.url.clone());
+            async move { client.post(format!("{url}{path}")).bearer_auth(t).json(&json!({})).send().await.unwrap() }
+        };
+        expect_problem(remind(&app).await, StatusCode::CONFLICT, "move_state_conflict").await;
+        app.advance(9 * 60);
+        app.run_jobs().await;
+        expect_problem(remind(&app).await, StatusCode::CONFLICT, "move_state_conflict").await;
+        app.advance(60);
+        app.run_jobs().await;
+        let now = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
+        assert_eq!(now["can_remind"], true);
+        let reminded = ok(remind(&app).await).await;
+        assert_eq!(kinds(&reminded), ["sent", "notified_in_app", "reminded"]);
+        assert_eq!(reminded["status"], "waiting");
+        expect_problem(remind(&app).await, StatusCode::CONFLICT, "move_state_conflict").await;
+
+        app.restart().await;
+        app.advance(9 * 60);
+        app.run_jobs().await;
+        let still = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
+        assert_eq!(still["status"], "waiting", "19 minutes is not yet 20");
+        app.advance(60);
+        app.run_jobs().await;
+        app.restart().await;
+        app.run_jobs().await;
+        let escalated = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
+        assert_eq!(escalated["status"], "escalated");
+        assert_eq!(kinds(&escalated), ["sent", "notified_in_app", "reminded", "escalated"]);
+    }
+}
+
+api_test! {
+    async fn two_server_processes_escalate_a_request_once(backend) {
+        let app = spawn_app(backend).await;
+        let driver = verified(&app, JIA).await;
+        let second = app.second_process().await;
+        let mut ids = Vec::new();
+        for plate in ["皖SD0002", "皖SD0004", "皖SD0005"] {
+            ids.push(created(&app, &driver, plate, &request(plate)).await["id"].as_str().unwrap().to_owned());
+        }
+        app.advance(20 * 60);
+        // Both processes' background runners race these two as well.
+        tokio::join!(app.run_jobs(), second.run_jobs_once());
+        for id in &ids {
+            let v = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
+            assert_eq!(v["status"], "escalated");
+            assert_eq!(kinds(&v).iter().filter(|k| *k == "escalated").count(), 1, "{v}");
+        }
+        second.shutdown().await;
+    }
+}
+
+api_test! {
+    async fn a_plate_not_in_the_registry_can_go_straight_to_the_traffic_police(backend) {
+        let app = spawn_app(backend).await;
+        let driver = verified(&app, JIA).await;
+        let refused = create(&app, &driver, "k1", &request("皖A12345")).await;
+        let p = expect_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "plate_not_registered").await;
+        assert_eq!(p["errors"][0]["field"], "plate");
+        let mut body = request("皖A12345");
+        body["escalate_if_unregistered"] = json!(true);
+        let v = created(&app, &driver, "k2", &body).await;
+        assert_eq!(v["status"], "escalated");
+        assert_eq!(kinds(&v), ["sent", "owner_unknown", "escalated"]);
+    }
+}
+
+api_test! {
+    async fn bad_fields_unverified_drivers_and_third_users_get_clear_answers(backend) {
+        let app = spawn_app(backend).await;
+        let driver = verified(&app, JIA).await;
+        let mut body = request("皖AI2345");
+        body["photos"] = json!([photo(1)]);
+        let p = expect_problem(create(&app, &driver, "k1", &body).await, StatusCode::BAD_REQUEST, "invalid_request").await;
+        let fields: Vec<(&str, &str)> = p["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+            .collect();
+        assert_eq!(fields, [("plate", "plate_invalid"), ("photos", "move_photos_invalid")]);
+        let mut nev = request("皖SD0002");
+        nev["plate_type"] = json!("small_new_energy");
+        expect_problem(create(&app, &driver, "k2", &nev).await, StatusCode::BAD_REQUEST, "plate_type_mismatch").await;
+        let unverified = token(&app, "19900000005").await;
+        expect_problem(create(&app, &unverified, "k3", &request("皖SD0002")).await, StatusCode::FORBIDDEN, "verification_required").await;
+
+        let _owner = token(&app, YI).await;
+        let v = created(&app, &driver, "k4", &request("皖SD0002")).await;
+        let id = v["id"].as_str().unwrap();
+        let third = token(&app, DING).await;
+        expect_problem(get(&app, &third, &format!("/api/v1/vehicle-moves/{id}")).await, StatusCode::NOT_FOUND, "not_found").await;
+        for action in ["remind", "resolve", "report"] {
+            let res = post(&app, &third, &format!("/api/v1/vehicle-moves/{id}/{action}"), json!({})).await;
+            expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+        }
+        let answer = post(&app, &third, &format!("/api/v1/vehicle-moves/{id}/answer"), json!({ "reply": "cannot" })).await;
+        expect_problem(answer, StatusCode::NOT_FOUND, "not_found").await;
+        let msg = post(&app, &third, &format!("/api/v1/vehicle-moves/{id}/messages"), json!({ "text": "你好" })).await;
+        expect_problem(msg, StatusCode::NOT_FOUND, "not_found").await;
+        assert_eq!(ok(get(&app, &third, "/api/v1/vehicle-moves").await).await, json!([]));
+        // The requester cannot answer for the owner.
+        let own = post(&app, &driver, &format!("/api/v1/vehicle-moves/{id}/answer"), json!({ "reply": "cannot" })).await;
+        expect_problem(own, StatusCode::NOT_FOUND, "not_found").await;
+    }
+}
