@@ -9,7 +9,7 @@ use image::imageops::FilterType;
 use image::metadata::Orientation;
 use image::{DynamicImage, GenericImageView, GrayImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use jingtong_api::ErrorCode;
-use jingtong_face::{check_frame, decode_image, estimate_pose, FaceEngine, LocalEngine, Thresholds};
+use jingtong_face::{check_frame, decode_image, estimate_pose, FaceEngine, FrameAnalysis, LocalEngine, Thresholds};
 use serde::{Deserialize, Serialize};
 
 /// GA 461-2004 《居民身份证制证用数字相片技术要求》 geometry, and the upload size limit.
@@ -98,16 +98,19 @@ pub fn process(bytes: &[u8], engine: &LocalEngine, spec: &Spec) -> Processed {
 
 pub fn process_image(image: &DynamicImage, engine: &LocalEngine, spec: &Spec) -> Processed {
     let full = Scaled { denom: 1, offset: (0.0, 0.0), full: image.dimensions() };
-    match process_scaled(image, &full, engine, spec) {
+    match process_scaled(image, &full, None, engine, spec) {
         Step::Done(p) => p,
         // Unreachable at full size; refuse rather than panic.
-        Step::Finer(_) => fail(ErrorCode::Internal),
+        Step::Finer(..) => fail(ErrorCode::Internal),
     }
 }
 
 /// The detector scales its input to fit 640×640 (YuNet's input side): a decode with a long side of
 /// at least this gives it the same input as the full photo.
 const DETECTOR_SIDE: u32 = 640;
+/// The face quality measures resample the face box to this side (jingtong_face's patch): a face at
+/// least this wide gives the same measures at any scale, so a finer decode need not re-analyse.
+const QUALITY_PATCH_SIDE: f32 = 112.0;
 /// As `jingtong_face::decode_image`: wider or taller photos are refused.
 const MAX_SIDE: u32 = 12_000;
 
@@ -122,8 +125,9 @@ struct Scaled {
 
 enum Step {
     Done(Processed),
-    /// The crop has fewer pixels than the output at this scale: decode at 1/denom and run again.
-    Finer(u32),
+    /// The crop has fewer pixels than the output at this scale: decode at 1/denom and run again,
+    /// with this analysis (in full-size pixels) when it holds there too.
+    Finer(u32, Option<FrameAnalysis>),
 }
 
 /// `None` when `bytes` is not a JPEG jpeg-decoder handles in 8-bit RGB or grey; the caller then
@@ -149,12 +153,13 @@ fn process_jpeg(bytes: &[u8], engine: &LocalEngine, spec: &Spec) -> Option<Proce
     // The coarsest scale that leaves the detector's input at full resolution.
     let long = stored.0.max(stored.1);
     let mut denom = [8, 4, 2].into_iter().find(|d| long.div_ceil(*d) >= DETECTOR_SIDE).unwrap_or(1);
+    let mut analysis = None;
     loop {
         let (image, scaled) = decode_scaled(bytes, stored, full, denom, orientation)?;
-        match process_scaled(&image, &scaled, engine, spec) {
+        match process_scaled(&image, &scaled, analysis.take(), engine, spec) {
             Step::Done(p) => return Some(p),
-            Step::Finer(d) if d < denom => denom = d,
-            Step::Finer(_) => return None,
+            Step::Finer(d, known) if d < denom => (denom, analysis) = (d, known),
+            Step::Finer(..) => return None,
         }
     }
 }
@@ -193,24 +198,24 @@ fn decode_scaled(
     Some((image, Scaled { denom, offset, full }))
 }
 
-fn process_scaled(image: &DynamicImage, scaled: &Scaled, engine: &LocalEngine, spec: &Spec) -> Step {
+/// `known`: the analysis of a coarser decode of the same photo, in full-size pixels.
+fn process_scaled(
+    image: &DynamicImage,
+    scaled: &Scaled,
+    known: Option<FrameAnalysis>,
+    engine: &LocalEngine,
+    spec: &Spec,
+) -> Step {
     let done = Step::Done;
-    let mut analysis = match engine.analyze(image) {
-        Ok(a) => a,
-        Err(_) => return done(fail(ErrorCode::Internal)),
-    };
-    // Faces in full-size pixels, so every check below sees the photo as it is.
     let d = scaled.denom as f32;
     let (ox, oy) = scaled.offset;
-    for f in &mut analysis.faces {
-        f.bbox.x = f.bbox.x * d - ox;
-        f.bbox.y = f.bbox.y * d - oy;
-        f.bbox.width *= d;
-        f.bbox.height *= d;
-        for l in &mut f.landmarks {
-            *l = [l[0] * d - ox, l[1] * d - oy];
-        }
-    }
+    let analysis = match known {
+        Some(a) => a,
+        None => match engine.analyze(image) {
+            Ok(a) => to_full_size(a, d, scaled.offset),
+            Err(_) => return done(fail(ErrorCode::Internal)),
+        },
+    };
     let (full_w, full_h) = (scaled.full.0 as f32, scaled.full.1 as f32);
     let face = match check_frame(&analysis, scaled.full, None, None, &Thresholds::default()) {
         Ok(f) => *f,
@@ -239,7 +244,8 @@ fn process_scaled(image: &DynamicImage, scaled: &Scaled, engine: &LocalEngine, s
     // Never upscale a reduced decode: ask for the coarsest scale that has the output's width.
     if scaled.denom > 1 && w / d < spec.width as f32 {
         let finer = [4, 2].into_iter().find(|&n| n < scaled.denom && w / n as f32 >= spec.width as f32);
-        return Step::Finer(finer.unwrap_or(1));
+        let reuse = face.bbox.width / d >= QUALITY_PATCH_SIDE;
+        return Step::Finer(finer.unwrap_or(1), reuse.then_some(analysis));
     }
     // The window in this image's pixels, kept inside it despite rounding.
     let to_px = |v: f32, off: f32, max: u32| (((v + off) / d).round().max(0.0) as u32).min(max);
@@ -264,6 +270,21 @@ fn process_scaled(image: &DynamicImage, scaled: &Scaled, engine: &LocalEngine, s
         Some(jpeg) => Processed { problem, jpeg: Some(jpeg), ..measured },
         None => Processed { problem: Some(ErrorCode::Internal), ..measured },
     })
+}
+
+/// Maps faces found in an image at 1/`d` of the full size (see [`Scaled`]) to full-size pixels, so
+/// every check sees the photo as it is.
+fn to_full_size(mut analysis: FrameAnalysis, d: f32, (ox, oy): (f32, f32)) -> FrameAnalysis {
+    for f in &mut analysis.faces {
+        f.bbox.x = f.bbox.x * d - ox;
+        f.bbox.y = f.bbox.y * d - oy;
+        f.bbox.width *= d;
+        f.bbox.height *= d;
+        for l in &mut f.landmarks {
+            *l = [l[0] * d - ox, l[1] * d - oy];
+        }
+    }
+    analysis
 }
 
 /// Crops the window and scales it to the output size with Lanczos3.

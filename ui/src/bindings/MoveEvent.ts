@@ -2,4 +2,8 @@
 import type { MoveEventKind } from "./MoveEventKind";
 import type { MoveParty } from "./MoveParty";
 
-export type MoveEvent = { kind: MoveEventKind, by: MoveParty, at: string, eta_minutes?: number, };
+export type MoveEvent = { kind: MoveEventKind, by: MoveParty, 
+/**
+ * RFC 3339
+ */
+at: string, eta_minutes?: number, };

@@ -3,4 +3,23 @@ import type { GeoPoint } from "./GeoPoint";
 import type { MoveReason } from "./MoveReason";
 import type { PlateType } from "./PlateType";
 
-export type MoveRequest = { plate: string, plate_type: PlateType, address: string, region_code: string, position?: GeoPoint, reason: MoveReason, note?: string, photos: Array<string>, escalate_if_unregistered: boolean, };
+/**
+ * What the blocked driver files.
+ */
+export type MoveRequest = { plate: string, plate_type: PlateType, 
+/**
+ * Where the car stands, as the requester confirmed or typed it.
+ */
+address: string, 
+/**
+ * 6-digit GB/T 2260 county code of the place (area picker): picks the traffic brigade.
+ */
+region_code: string, position?: GeoPoint, reason: MoveReason, note?: string, 
+/**
+ * 2–3 JPEG photos (car, plate, obstruction), compressed on the device, base64.
+ */
+photos: Array<string>, 
+/**
+ * The plate is not in the registry: send the request straight to the traffic police.
+ */
+escalate_if_unregistered: boolean, };

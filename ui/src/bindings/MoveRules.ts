@@ -4,4 +4,7 @@ import type { MoveDuty } from "./MoveDuty";
 import type { MoveLimits } from "./MoveLimits";
 import type { MoveTimers } from "./MoveTimers";
 
+/**
+ * The whole rule set, as the app shows it.
+ */
 export type MoveRules = { version: string, limits: MoveLimits, timers: MoveTimers, abuse: MoveAbuse, duty: MoveDuty, };

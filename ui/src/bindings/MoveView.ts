@@ -6,4 +6,19 @@ import type { MoveReason } from "./MoveReason";
 import type { MoveStatus } from "./MoveStatus";
 import type { PlateType } from "./PlateType";
 
-export type MoveView = { id: string, role: MoveParty, plate: string, plate_type: PlateType, address: string, region_code: string, reason: MoveReason, note?: string, status: MoveStatus, photo_count: number, created_at: string, eta_at?: string, remind_from?: string, escalates_at?: string, can_remind: boolean, can_resolve: boolean, can_answer: boolean, can_report: boolean, events: Array<MoveEvent>, messages: Array<MoveMessage>, };
+/**
+ * One request as the caller may see it (`role` says from which side).
+ */
+export type MoveView = { id: string, role: MoveParty, plate: string, plate_type: PlateType, address: string, region_code: string, reason: MoveReason, note?: string, status: MoveStatus, photo_count: number, created_at: string, 
+/**
+ * When the owner said they would arrive (RFC 3339).
+ */
+eta_at?: string, 
+/**
+ * When the requester may send the one reminder (RFC 3339); absent once sent or not waiting.
+ */
+remind_from?: string, 
+/**
+ * When an unanswered request goes to the traffic police (RFC 3339).
+ */
+escalates_at?: string, can_remind: boolean, can_resolve: boolean, can_answer: boolean, can_report: boolean, events: Array<MoveEvent>, messages: Array<MoveMessage>, };

@@ -67,6 +67,11 @@ pub async fn event(
     Ok(())
 }
 
+/// The body is read after the ownership check, so a stranger learns nothing from its format.
+fn parse_body<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, ApiProblem> {
+    serde_json::from_value(body).map_err(|_| ApiProblem::new(ErrorCode::InvalidRequest))
+}
+
 fn field_problem(errors: Vec<(&'static str, ErrorCode)>) -> ApiProblem {
     let first = errors.first().map_or(ErrorCode::InvalidRequest, |e| e.1);
     let code = if errors.len() == 1 { first } else { ErrorCode::InvalidRequest };
@@ -505,12 +510,13 @@ pub async fn answer_vehicle_move(
     State(state): State<AppState>,
     user: AuthUser,
     Path(move_id): Path<String>,
-    ApiJson(answer): ApiJson<MoveAnswer>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Json<MoveView>, ApiProblem> {
     resident(&user)?;
     if visible(&state, &user, &move_id).await?.role != MoveParty::Owner {
         return Err(ApiProblem::new(ErrorCode::NotFound));
     }
+    let answer: MoveAnswer = parse_body(body)?;
     record_answer(&state, &move_id, &answer, Some(&user.user_id)).await?;
     visible(&state, &user, &move_id).await.map(Json)
 }
@@ -546,10 +552,11 @@ pub async fn message_vehicle_move(
     State(state): State<AppState>,
     user: AuthUser,
     Path(move_id): Path<String>,
-    ApiJson(input): ApiJson<MoveMessageInput>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Json<MoveView>, ApiProblem> {
     resident(&user)?;
     let current = visible(&state, &user, &move_id).await?;
+    let input: MoveMessageInput = parse_body(body)?;
     let text = input.parse().map_err(|code| ApiProblem::new(code).field("text", code))?;
     if !current.status.is_open() {
         return Err(ApiProblem::new(ErrorCode::MoveStateConflict));

@@ -155,11 +155,13 @@ api_test! {
         app.advance(2 * 24 * 3600);
         app.run_jobs().await;
         assert_eq!(std::fs::read_dir(&blobs).map_or(0, |d| d.count()), 0, "photos erased");
+        let driver = verified(&app, JIA).await;
         let erased = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
         assert_eq!(erased["photo_count"], 0);
         // Resolving again answers the same, with one event.
         let again = ok(post(&app, &driver, &format!("/api/v1/vehicle-moves/{id}/resolve"), json!({})).await).await;
         assert_eq!(kinds(&again).iter().filter(|k| *k == "resolved").count(), 1);
+        assert_eq!(again["messages"].as_array().unwrap().len(), 2);
     }
 }
 
@@ -317,8 +319,9 @@ api_test! {
         }
         let refused = create(&app, &driver, "k9", &request("皖SD0002")).await;
         expect_problem(refused, StatusCode::FORBIDDEN, "move_suspended").await;
-        // A year later the service is open again.
+        // A year later the service is open again (signed in afresh: sessions do not last a year).
         app.advance(366 * 24 * 3600);
+        let driver = verified(&app, JIA).await;
         created(&app, &driver, "k10", &request("皖SD0002")).await;
     }
 }
@@ -330,34 +333,33 @@ api_test! {
         let driver = verified(&app, JIA).await;
         let view = created(&app, &driver, "k1", &request("皖SD0002")).await;
         let id = view["id"].as_str().unwrap().to_owned();
-        let remind = |app: &TestApp| {
-            let (t, path) = (driver.clone(), format!("/api/v1/vehicle-moves/{id}/remind"));
-            let (client, url) = (app.client.clone(), app.url.clone());
-            async move { client.post(format!("{url}{path}")).bearer_auth(t).json(&json!({})).send().await.unwrap() }
-        };
-        expect_problem(remind(&app).await, StatusCode::CONFLICT, "move_state_conflict").await;
+        let remind = format!("/api/v1/vehicle-moves/{id}/remind");
+        let show = format!("/api/v1/vehicle-moves/{id}");
+        expect_problem(post(&app, &driver, &remind, json!({})).await, StatusCode::CONFLICT, "move_state_conflict").await;
         app.advance(9 * 60);
         app.run_jobs().await;
-        expect_problem(remind(&app).await, StatusCode::CONFLICT, "move_state_conflict").await;
+        expect_problem(post(&app, &driver, &remind, json!({})).await, StatusCode::CONFLICT, "move_state_conflict").await;
         app.advance(60);
         app.run_jobs().await;
-        let now = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
+        let now = ok(get(&app, &driver, &show).await).await;
         assert_eq!(now["can_remind"], true);
-        let reminded = ok(remind(&app).await).await;
+        let reminded = ok(post(&app, &driver, &remind, json!({})).await).await;
         assert_eq!(kinds(&reminded), ["sent", "notified_in_app", "reminded"]);
         assert_eq!(reminded["status"], "waiting");
-        expect_problem(remind(&app).await, StatusCode::CONFLICT, "move_state_conflict").await;
+        expect_problem(post(&app, &driver, &remind, json!({})).await, StatusCode::CONFLICT, "move_state_conflict").await;
 
         app.restart().await;
         app.advance(9 * 60);
         app.run_jobs().await;
-        let still = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
+        // Access tokens last minutes, not the whole wait: sign in again, as the app's refresh would.
+        let driver = verified(&app, JIA).await;
+        let still = ok(get(&app, &driver, &show).await).await;
         assert_eq!(still["status"], "waiting", "19 minutes is not yet 20");
         app.advance(60);
         app.run_jobs().await;
         app.restart().await;
         app.run_jobs().await;
-        let escalated = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
+        let escalated = ok(get(&app, &driver, &show).await).await;
         assert_eq!(escalated["status"], "escalated");
         assert_eq!(kinds(&escalated), ["sent", "notified_in_app", "reminded", "escalated"]);
     }
@@ -369,12 +371,13 @@ api_test! {
         let driver = verified(&app, JIA).await;
         let second = app.second_process().await;
         let mut ids = Vec::new();
-        for plate in ["皖SD0002", "皖SD0004", "皖SD0005"] {
-            ids.push(created(&app, &driver, plate, &request(plate)).await["id"].as_str().unwrap().to_owned());
+        for (n, plate) in ["皖SD0002", "皖SD0004", "皖SD0005"].into_iter().enumerate() {
+            ids.push(created(&app, &driver, &format!("k{n}"), &request(plate)).await["id"].as_str().unwrap().to_owned());
         }
         app.advance(20 * 60);
         // Both processes' background runners race these two as well.
         tokio::join!(app.run_jobs(), second.run_jobs_once());
+        let driver = verified(&app, JIA).await;
         for id in &ids {
             let v = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
             assert_eq!(v["status"], "escalated");
