@@ -21,6 +21,8 @@ const RULES: MoveRules = {
     photos_min: 2,
     photos_max: 3,
     photos_source: 'service_terms: 现场照片',
+    photos_kept_days: 31,
+    photos_kept_source: '个人信息保护法 第十九条',
   },
   timers: { reminder_after_minutes: 11, escalate_after_minutes: 22, timers_source: 'service_terms: 催单与转交' },
   abuse: { malicious_reports_to_suspend: 4, suspension_days: 365, abuse_source: 'service_terms: 恶意请求' },
@@ -276,6 +278,7 @@ describe('vehicle moving: the request form', () => {
     expect(rules).toContain('车主 11 分钟未回应，可催单一次')
     expect(rules).toContain('22 分钟仍未回应，转交辖区交警处理')
     expect(rules).toContain('经交警核实的恶意请求累计 4 次，暂停使用 365 天')
+    expect(rules).toContain('现场照片在请求结束 31 天后删除')
     expect(rules).toContain('service_terms: 每月限次')
     expect(rules).toContain('个人信息保护法 第六条')
     expect(rules).toContain('规则版本 2026-11-29')

@@ -299,6 +299,7 @@ const en: Messages = {
     rulePerMonth: 'Up to {n} requests a month',
     rulePerPlate: '{n} open request per vehicle at a time',
     rulePhotos: '{min} to {max} photos of the scene',
+    rulePhotosKept: 'Scene photos are erased {n} days after the request ends',
     ruleReminder: 'No answer after {n} min: you may send one reminder',
     ruleEscalate: 'Still no answer after {n} min: the traffic police take over',
     ruleAbuse: '{n} requests confirmed as malicious: the service is suspended for {days} days',

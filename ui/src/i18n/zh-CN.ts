@@ -299,6 +299,7 @@ const zhCN = {
     rulePerMonth: '每月最多发起 {n} 次挪车请求',
     rulePerPlate: '同一车辆同一时间只处理 {n} 个请求',
     rulePhotos: '需上传 {min}–{max} 张现场照片',
+    rulePhotosKept: '现场照片在请求结束 {n} 天后删除',
     ruleReminder: '车主 {n} 分钟未回应，可催单一次',
     ruleEscalate: '{n} 分钟仍未回应，转交辖区交警处理',
     ruleAbuse: '经交警核实的恶意请求累计 {n} 次，暂停使用 {days} 天',
