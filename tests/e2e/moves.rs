@@ -76,12 +76,13 @@ async fn a_driver_files_a_request_with_photos_and_sees_the_owners_eta() {
     let tmp = tempfile::tempdir().unwrap();
     let server_dir = tmp.path().join("server");
     let server = demo_server_with(&server_dir, |_| {}).await;
-    let owner = owner_signs_in(&server.url()).await;
     let env = scratch(tmp.path());
     let mut app = App::launch(&server.url(), &env).await;
     sign_in_demo(&mut app, &server.url()).await;
     app.click(r#"[data-testid="face-prompt"] .van-dialog__cancel"#).await;
     verify_demo_resident(&server_dir).await;
+    // 乙 uses the app too (signed in after 甲 is verified: the helper binds the only resident).
+    let owner = owner_signs_in(&server.url()).await;
     let before = app.interactions;
 
     app.click(r#"[data-testid="service-vehicle-move"]"#).await;
@@ -98,7 +99,7 @@ async fn a_driver_files_a_request_with_photos_and_sees_the_owners_eta() {
     app.give_file(r#"[data-testid="move-photo-import"]"#, &scene_photo(170), "plate.jpg", "image/jpeg").await;
     app.wait_for_count(r#"[data-testid="move-photo-thumb"]"#, 2).await;
     app.click(r#"[data-testid="move-submit"]"#).await;
-    app.wait_for_text(r#"[data-testid="move-timeline"]"#, "已通知").await;
+    app.wait_for_text(r#"[data-testid="move-timeline"]"#, "通知车主").await;
     let effort = app.interactions - before;
     app.screenshot("move-sent").await;
 
