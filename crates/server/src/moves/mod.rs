@@ -27,7 +27,6 @@ use tracing::instrument;
 use self::view::Viewer;
 use crate::auth::AuthUser;
 use crate::crypto::sha256_hex;
-use crate::db::Backend;
 use crate::error::{ApiJson, ApiProblem};
 use crate::idempotency;
 use crate::jobs;
@@ -208,10 +207,10 @@ async fn insert(
     let rules = MoveRules::load();
     let (month, wait) = month_of(now);
     let mut tx = state.db.pool.begin().await?;
-    if state.db.backend == Backend::Postgres {
-        // Serialises one requester's creates so the monthly count cannot be raced past.
-        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(&user.user_id).execute(&mut *tx).await?;
-    }
+    // Writes first: a row lock on the requester in PostgreSQL serialises their creates, so the monthly
+    // count cannot be raced past; in SQLite it takes the write lock at the start (waiting out
+    // `busy_timeout`), instead of a read transaction failing with SQLITE_BUSY when it upgrades.
+    sqlx::query("UPDATE users SET id = id WHERE id = $1").bind(&user.user_id).execute(&mut *tx).await?;
     let (used,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM vehicle_moves WHERE requester_id = $1 AND month = $2")
         .bind(&user.user_id)
         .bind(&month)

@@ -441,3 +441,23 @@ api_test! {
         expect_problem(own, StatusCode::NOT_FOUND, "not_found").await;
     }
 }
+
+api_test! {
+    async fn concurrent_creates_by_one_driver_all_land_and_the_month_still_stops_at_five(backend) {
+        let app = spawn_app(backend).await;
+        let driver = verified(&app, JIA).await;
+        let mut bodies = Vec::new();
+        for plate in ["皖SD0002", "皖SD0004", "皖SD0005", "皖A11111", "皖A22222", "皖A33333"] {
+            let mut body = request(plate);
+            body["escalate_if_unregistered"] = json!(true);
+            bodies.push(body);
+        }
+        let keys: Vec<String> = (0..bodies.len()).map(|n| format!("c{n}")).collect();
+        let sent =
+            futures::future::join_all(bodies.iter().zip(&keys).map(|(body, key)| create(&app, &driver, key, body))).await;
+        let mut statuses: Vec<u16> = sent.iter().map(|r| r.status().as_u16()).collect();
+        statuses.sort_unstable();
+        // Six at once from one driver: five land, the sixth is the monthly limit, none fails.
+        assert_eq!(statuses, [201, 201, 201, 201, 201, 429], "{statuses:?}");
+    }
+}
