@@ -47,11 +47,19 @@ fn label(field: &str, lang: Lang) -> &'static str {
     }
 }
 
-/// The first field problem as `{code, message}`, the message naming the field.
-fn field_error(errors: &[(&'static str, ErrorCode)], lang: Lang) -> AppError {
+/// The first field problem as `{code, message}`, the message naming the field by `label`.
+pub(crate) fn field_error_with(
+    errors: &[(&'static str, ErrorCode)],
+    lang: Lang,
+    label: fn(&str, Lang) -> &'static str,
+) -> AppError {
     let (field, code) = errors.first().copied().unwrap_or(("", ErrorCode::InvalidRequest));
     let sep = if lang == Lang::ZhCn { "：" } else { ": " };
     AppError { code, message: format!("{}{sep}{}", label(field, lang), code.message(lang)) }
+}
+
+fn field_error(errors: &[(&'static str, ErrorCode)], lang: Lang) -> AppError {
+    field_error_with(errors, lang, label)
 }
 
 pub(crate) async fn submit(

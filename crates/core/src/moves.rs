@@ -79,9 +79,7 @@ fn label(field: &str, lang: Lang) -> &'static str {
 }
 
 fn field_error(errors: &[(&'static str, ErrorCode)], lang: Lang) -> AppError {
-    let (field, code) = errors.first().copied().unwrap_or(("", ErrorCode::InvalidRequest));
-    let sep = if lang == Lang::ZhCn { "：" } else { ": " };
-    AppError { code, message: format!("{}{sep}{}", label(field, lang), code.message(lang)) }
+    crate::applications::field_error_with(errors, lang, label)
 }
 
 pub(crate) async fn submit(

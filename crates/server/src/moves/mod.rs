@@ -185,8 +185,12 @@ async fn create(state: &AppState, user: &AuthUser, req: &MoveRequest) -> Result<
     }
     let token = result?;
     // The notice goes out after the commit; the timeline already says by which channel.
+    // The request is committed: a failed notice must not turn it into an error the driver retries (the
+    // retry would meet its own open request). Unanswered, it still escalates on its timer.
     if owner.is_some() {
-        notify::tell_owner(state, &id, token.as_deref(), false).await?;
+        if let Err(e) = notify::tell_owner(state, &id, token.as_deref(), false).await {
+            tracing::warn!(move_id = %id, code = %e.code, "telling the owner failed; the escalation timer still runs");
+        }
     }
     notify::notify_parties(state, &id, "挪车请求已发送").await?;
     tracing::info!(move_id = %id, registered = owner.is_some(), "vehicle move created");
