@@ -17,6 +17,13 @@ use tauri::{Manager, State};
 
 type Reply<T> = Result<T, AppError>;
 
+/// The UI's first screen is on show: logs the start-up time once (a figure for `scripts/bench` and
+/// for the field; nothing personal).
+#[tauri::command]
+pub fn app_ready() {
+    crate::first_screen_shown();
+}
+
 #[tauri::command]
 pub async fn request_sms_code(core: State<'_, Core>, phone: String) -> Reply<SmsCodeSent> {
     core.request_sms_code(&phone).await

@@ -59,6 +59,14 @@ fn current_session_is_null_on_a_fresh_data_dir() {
 }
 
 #[test]
+fn app_ready_answers_and_can_be_called_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app(dir.path());
+    assert_eq!(invoke(&window, "app_ready", json!({})), Ok(Value::Null));
+    assert_eq!(invoke(&window, "app_ready", json!({})), Ok(Value::Null), "a reload calls it again: no error");
+}
+
+#[test]
 fn malformed_phone_answers_phone_invalid_in_chinese_then_english() {
     let dir = tempfile::tempdir().unwrap();
     let (_app, window) = app(dir.path());

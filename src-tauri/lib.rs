@@ -10,6 +10,7 @@ use tauri::Manager;
 /// Registers the IPC commands; `run` and the mock-runtime tests share it.
 pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
+        commands::app_ready,
         commands::request_sms_code,
         commands::sign_in,
         commands::sign_out,
@@ -92,8 +93,19 @@ fn notify_if_away(app: &tauri::AppHandle, change: &jingtong_api::cases::ChangeEv
     }
 }
 
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+static SHOWN: std::sync::Once = std::sync::Once::new();
+
+fn first_screen_shown() {
+    SHOWN.call_once(|| {
+        let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
+        tracing::info!(startup_ms = ms as u64, "first screen shown");
+    });
+}
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,jingtong=debug".into()),

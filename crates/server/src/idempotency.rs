@@ -1,6 +1,10 @@
 //! `Idempotency-Key` for creating requests, one table keyed by (user, key): the first request
 //! reserves the key, a retry with the same request gets the first answer, another request with the
 //! same key is `idempotency_key_reused`. Problems are not stored: the key is free again.
+//!
+//! Creates that write one row in one transaction (applications, vehicle moves) [`claim`] the key
+//! inside that transaction instead: key, row and answer commit together or not at all, so a process
+//! killed at any point leaves nothing half done and a retry on any process answers at once.
 
 use std::time::{Duration, Instant};
 
@@ -81,6 +85,86 @@ pub async fn reserve(
                 return Ok(Reservation::Replay { status, response });
             }
         }
+    }
+}
+
+/// What a create's key already stands for.
+pub enum Claim {
+    /// The key is ours now: go on and commit.
+    New,
+    /// An earlier request with this key created this row: answer with it.
+    Created(String),
+}
+
+#[derive(serde::Deserialize)]
+struct CreatedId {
+    id: String,
+}
+
+fn created_id(response: &str) -> Result<String, ApiProblem> {
+    serde_json::from_str::<CreatedId>(response).map(|c| c.id).map_err(|e| ApiProblem::internal(&e))
+}
+
+/// The row an earlier, committed request with this key created, if any (read before doing work).
+pub async fn created(
+    state: &AppState,
+    user_id: &str,
+    key: &str,
+    request_hash: &str,
+) -> Result<Option<String>, ApiProblem> {
+    let previous: Option<(String, i64, String)> = sqlx::query_as(
+        "SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2",
+    )
+    .bind(user_id)
+    .bind(key)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    match previous {
+        None | Some((_, 0, _)) => Ok(None),
+        Some((hash, ..)) if hash != request_hash => Err(ApiProblem::new(ErrorCode::IdempotencyKeyReused)),
+        Some((_, _, response)) => created_id(&response).map(Some),
+    }
+}
+
+/// Claims the key for `row_id` inside the create's transaction. A second request with the same key
+/// waits here until the first commits (row lock in PostgreSQL, write lock in SQLite), then learns
+/// the row it made; if the first rolled back, the second claims the key itself.
+pub async fn claim(
+    conn: &mut sqlx::AnyConnection,
+    now: i64,
+    user_id: &str,
+    key: &str,
+    request_hash: &str,
+    row_id: &str,
+) -> Result<Claim, ApiProblem> {
+    let response = serde_json::json!({ "id": row_id }).to_string();
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, response, created_at)
+         VALUES ($1, $2, $3, 201, $4, $5) ON CONFLICT (user_id, idem_key) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(key)
+    .bind(request_hash)
+    .bind(&response)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Claim::New);
+    }
+    let previous: Option<(String, i64, String)> = sqlx::query_as(
+        "SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2",
+    )
+    .bind(user_id)
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match previous {
+        Some((hash, ..)) if hash != request_hash => Err(ApiProblem::new(ErrorCode::IdempotencyKeyReused)),
+        Some((_, status, response)) if status != 0 => created_id(&response).map(Claim::Created),
+        // Held by a request of the older reserve/complete kind that is still running.
+        _ => Err(ApiProblem::new(ErrorCode::ServiceUnavailable)),
     }
 }
 

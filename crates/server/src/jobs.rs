@@ -54,13 +54,7 @@ async fn claim(state: &AppState, now: i64) -> Result<Option<Claimed>, sqlx::Erro
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    let sql = format!(
-        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1
-         WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2
-                       AND (locked_until IS NULL OR locked_until <= $2) ORDER BY run_at, id LIMIT 1 {lock})
-           AND done_at IS NULL AND (locked_until IS NULL OR locked_until <= $2)
-         RETURNING id, kind, payload, attempts"
-    );
+    let sql = crate::hot::due_job(lock);
     let row: Option<(String, String, String, i64)> =
         sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now + LEASE_MS).bind(now).fetch_optional(&state.db.pool).await?;
     Ok(row.map(|(id, kind, payload, attempts)| Claimed { id, kind, payload, attempts }))

@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod hot;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;
@@ -21,6 +22,7 @@ pub mod payments;
 pub mod ratelimit;
 pub mod registry;
 pub mod routes;
+pub mod seed;
 pub mod sms;
 pub mod state;
 
@@ -49,6 +51,8 @@ pub enum StartError {
     Demo(#[from] demo::DemoError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot LISTEN for changes on PostgreSQL: {0}")]
+    Listen(#[source] sqlx::Error),
 }
 
 /// A server serving in a background task.
@@ -119,6 +123,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         None => db::sqlite_url(&config.data_dir),
     };
     let db = db::connect(&url).await?;
+    let db_url = url;
     let blobs: Arc<dyn blobs::BlobStore> = Arc::new(blobs::LocalBlobStore::new(&config.data_dir));
     let face_dir = config.face_dir();
     if config.demo {
@@ -163,6 +168,11 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         changes: cases::changes::channel(),
         stopping: streams_stopping,
     };
+    if db.backend == db::Backend::Postgres {
+        cases::changes::listen(&db_url, state.changes.clone(), state.stopping.clone())
+            .await
+            .map_err(StartError::Listen)?;
+    }
     if config.demo {
         cases::demo::load(&state).await.map_err(demo::DemoError::Db)?;
         moves::demo::load(&state.db, state.now_ms()).await.map_err(demo::DemoError::Db)?;

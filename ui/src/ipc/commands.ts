@@ -73,6 +73,9 @@ async function call<T>(command: string, args?: Record<string, unknown>, network 
   }
 }
 
+/** The first screen is on show (the shell logs the start-up time). */
+export const appReady = () => call<void>('app_ready')
+
 export const requestSmsCode = (phone: string) =>
   call<SmsCodeSent>('request_sms_code', { phone }, true)
 

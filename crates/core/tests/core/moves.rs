@@ -7,7 +7,7 @@ use jingtong_api::moves::{MoveAnswer, MoveReason, MoveRequest, MoveStatus, Owner
 use jingtong_api::ErrorCode;
 use jingtong_core::MoveSubmitOutcome;
 
-use crate::support;
+use crate::support::{self, Cutter, UploadCutter};
 
 /// Demo residents (fixtures/demo.json, fictional): 甲 files, 乙 owns 皖SD0002.
 const JIA: &str = "19900000001";
@@ -85,6 +85,39 @@ async fn a_request_sent_while_offline_goes_once_and_the_owners_answer_shows() {
     assert!(progress.iter().any(|p| p.id == seen.id), "the request is in My progress");
     let err = core.vehicle_move_message(&seen.id, "电话 13900001234").await.unwrap_err();
     assert_eq!(err.code, ErrorCode::MessageContainsNumber, "refused on the device already");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_network_cut_mid_upload_and_a_lost_answer_still_make_one_request() {
+    support::require_keychain(&support::unique_service()).await;
+    let server = support::server().await;
+    // App → answer lost after the server decided (once) → cut in the middle of the photo upload (once) → server.
+    // The upload cut comes first: that request never reaches the server whole, so nothing answers it.
+    let mid_upload = UploadCutter::start(&server.url, b"POST /api/v1/vehicle-moves", 64 * 1024).await;
+    let lost_answer = Cutter::start(&mid_upload.url, b"POST /api/v1/vehicle-moves").await;
+    let dir = tempfile::tempdir().unwrap();
+    let core = support::open(dir.path(), &lost_answer.url, &support::unique_service()).await;
+    let me = support::sign_in(&core, &server.url, JIA).await;
+    server.verify(&me.user_id, JIA).await;
+    let req = request(&core, "皖SD0002").await;
+    core.draft_save(DRAFT, &serde_json::json!({ "request": &req })).await.unwrap();
+
+    let outcome = core.move_submit(&req, DRAFT).await.expect("queued, not an error");
+    assert!(matches!(outcome, MoveSubmitOutcome::Queued { .. }), "{outcome:?}");
+    assert_eq!((mid_upload.cuts(), lost_answer.cuts()), (1, 0), "cut while the photos were on their way");
+    assert!(core.draft_load(DRAFT).await.unwrap().is_some(), "nothing lost on the device");
+
+    let first = core.outbox_flush().await.unwrap();
+    assert_eq!((first.sent, first.pending), (0, 1), "the second try reached the server, its answer did not");
+    assert_eq!(lost_answer.cuts(), 1);
+    let second = core.outbox_flush().await.unwrap();
+    assert_eq!((second.sent, second.pending, second.failed), (1, 0, 0));
+    assert!(core.draft_load(DRAFT).await.unwrap().is_none());
+
+    let mine = core.vehicle_moves().await.unwrap();
+    assert_eq!(mine.len(), 1, "one request, not two");
+    assert_eq!(mine[0].photo_count, 2, "both photos arrived whole");
     server.stop().await;
 }
 

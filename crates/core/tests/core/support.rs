@@ -307,3 +307,80 @@ impl Cutter {
         *self.cuts.lock().unwrap()
     }
 }
+
+/// A TCP pass-through that, once, cuts the connection in the middle of an upload: after the request
+/// containing `marker` has sent `after` more bytes, both sides are closed before the body is complete.
+pub struct UploadCutter {
+    pub url: String,
+    cuts: Arc<Mutex<u32>>,
+}
+
+impl UploadCutter {
+    pub async fn start(upstream_url: &str, marker: &'static [u8], after: usize) -> UploadCutter {
+        let upstream: SocketAddr = upstream_url.trim_start_matches("http://").parse().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let cuts = Arc::new(Mutex::new(0u32));
+        let done = cuts.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let server = TcpStream::connect(upstream).await.unwrap();
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let (cut_tx, mut cut_rx) = tokio::sync::watch::channel(false);
+                let d = done.clone();
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    let mut since_marker: Option<usize> = None;
+                    let mut buf = [0u8; 8192];
+                    while let Ok(n) = cr.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        match since_marker.as_mut() {
+                            Some(count) => *count += n,
+                            None if *d.lock().unwrap() == 0 => {
+                                seen.extend_from_slice(&buf[..n]);
+                                if seen.windows(marker.len()).any(|w| w == marker) {
+                                    since_marker = Some(0);
+                                }
+                            }
+                            None => {}
+                        }
+                        if since_marker.is_some_and(|c| c >= after) {
+                            *d.lock().unwrap() += 1;
+                            let _ = cut_tx.send(true);
+                            return; // drops both halves: the server sees a body that stops short
+                        }
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = sw.shutdown().await;
+                });
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 8192];
+                    loop {
+                        tokio::select! {
+                            _ = cut_rx.changed() => break,
+                            read = sr.read(&mut buf) => match read {
+                                Ok(n) if n > 0 => {
+                                    if cw.write_all(&buf[..n]).await.is_err() {
+                                        break;
+                                    }
+                                }
+                                _ => break,
+                            },
+                        }
+                    }
+                    let _ = cw.shutdown().await;
+                });
+            }
+        });
+        UploadCutter { url, cuts }
+    }
+
+    pub fn cuts(&self) -> u32 {
+        *self.cuts.lock().unwrap()
+    }
+}

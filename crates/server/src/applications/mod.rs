@@ -146,24 +146,18 @@ pub async fn create_application(
     let key = idempotency::key(&headers)?;
     let body = serde_json::to_string(&req).map_err(|e| ApiProblem::internal(&e))?;
     let request_hash = sha256_hex(&format!("application\n{body}"));
-    if let idempotency::Reservation::Replay { status, response } =
-        idempotency::reserve(&state, &user.user_id, &key, &request_hash).await?
-    {
-        // The stored answer is the first view; show the application as it is now.
-        let first: ApplicationView = serde_json::from_str(&response).map_err(|e| ApiProblem::internal(&e))?;
-        let now = view::load(&state, &user.user_id, &first.id, lang(&headers)).await?.unwrap_or(first);
-        return Ok((status, Json(now)).into_response());
-    }
-    match create(&state, &user, &req, &headers).await {
-        Ok(view) => {
-            idempotency::complete(&state, &user.user_id, &key, StatusCode::CREATED, &view).await?;
-            Ok((StatusCode::CREATED, Json(view)).into_response())
-        }
-        Err(problem) => {
-            idempotency::release(&state, &user.user_id, &key).await?;
-            Err(problem)
-        }
-    }
+    let earlier = match idempotency::created(&state, &user.user_id, &key, &request_hash).await? {
+        Some(id) => id,
+        None => match create(&state, &user, &req, &headers, (&key, &request_hash)).await? {
+            Ok(view) => return Ok((StatusCode::CREATED, Json(view)).into_response()),
+            Err(id) => id,
+        },
+    };
+    // A retry: the application as it is now.
+    let view = view::load(&state, &user.user_id, &earlier, lang(&headers))
+        .await?
+        .ok_or_else(|| ApiProblem::internal(&"the key's application"))?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
 fn field_problem(errors: Vec<(&'static str, ErrorCode)>) -> ApiProblem {
@@ -187,7 +181,8 @@ async fn create(
     user: &AuthUser,
     req: &ApplicationRequest,
     headers: &HeaderMap,
-) -> Result<ApplicationView, ApiProblem> {
+    (key, request_hash): (&str, &str),
+) -> Result<Result<Box<ApplicationView>, String>, ApiProblem> {
     let now = state.now_ms();
     let today = shanghai_day(now);
     let catalogue = Catalogue::load();
@@ -234,6 +229,12 @@ async fn create(
         "remote": station_remote == Some(1),
     });
     let mut tx = state.db.pool.begin().await?;
+    // Ok(Err(id)): an earlier request with this Idempotency-Key created application `id`.
+    if let idempotency::Claim::Created(earlier) =
+        idempotency::claim(&mut tx, now, &user.user_id, key, request_hash, &id).await?
+    {
+        return Ok(Err(earlier));
+    }
     let status = if fee_fen == 0 { ApplicationStatus::Submitted } else { ApplicationStatus::AwaitingPayment };
     let inserted = sqlx::query(
         "INSERT INTO applications (id, user_id, person_id, item, card_kind, status, province_code, delivery, station_id,
@@ -279,7 +280,8 @@ async fn create(
     }
     tx.commit().await?;
     tracing::info!(application_id = %id, item = %req.item, "application created");
-    view::load(state, &user.user_id, &id, lang(headers)).await?.ok_or_else(|| ApiProblem::internal(&"created row"))
+    let view = view::load(state, &user.user_id, &id, lang(headers)).await?;
+    Ok(Ok(Box::new(view.ok_or_else(|| ApiProblem::internal(&"created row"))?)))
 }
 
 /// The resident's applications, newest first.
@@ -299,10 +301,7 @@ pub async fn list_applications(
 ) -> Result<Json<Vec<ApplicationView>>, ApiProblem> {
     resident(&user)?;
     let ids: Vec<(String,)> =
-        sqlx::query_as("SELECT id FROM applications WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100")
-            .bind(&user.user_id)
-            .fetch_all(&state.db.pool)
-            .await?;
+        sqlx::query_as(crate::hot::MY_APPLICATIONS).bind(&user.user_id).fetch_all(&state.db.pool).await?;
     let mut out = Vec::with_capacity(ids.len());
     for (id,) in ids {
         if let Some(v) = view::load(&state, &user.user_id, &id, lang(&headers)).await? {

@@ -143,12 +143,8 @@ pub async fn render(state: &AppState, row: Row, lang: Lang) -> Result<Applicatio
         phone_masked: post.as_ref().and_then(|_| jingtong_api::Phone::parse(&text("phone")).ok()).map(|p| p.masked()),
         tracking_number: row.tracking_number.clone(),
     };
-    let events: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT at, status, actor, note FROM application_events WHERE application_id = $1 ORDER BY at, id",
-    )
-    .bind(&row.id)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let events: Vec<(i64, String, String, Option<String>)> =
+        sqlx::query_as(crate::hot::APPLICATION_EVENTS).bind(&row.id).fetch_all(&state.db.pool).await?;
     let today = shanghai_day(state.now_ms());
     let deadline = row.deadline.as_deref().and_then(parse_date).filter(|_| status.deadline_runs());
     let working_days_left = deadline.map(|d| {

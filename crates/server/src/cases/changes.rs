@@ -1,6 +1,6 @@
-//! Changes pushed to open apps as server-sent events (`GET /api/v1/events`). In-process: with
-//! several server processes each one only pushes its own changes, and the app's list is still
-//! current at its next start or refresh (PostgreSQL LISTEN/NOTIFY would carry them across).
+//! Changes pushed to open apps as server-sent events (`GET /api/v1/events`). On SQLite (one process)
+//! a change goes straight to the process's broadcast; on PostgreSQL it goes out with NOTIFY and every
+//! server process LISTENs, so an app hears of it whichever process it is connected to.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -13,12 +13,15 @@ use jingtong_api::Problem;
 use tokio::sync::broadcast;
 
 use crate::auth::AuthUser;
+use crate::db::Backend;
 use crate::error::ApiProblem;
 use crate::payments::resident;
 use crate::state::AppState;
 
+const CHANNEL: &str = "jingtong_changes";
+
 /// One change and the accounts that should hear of it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     pub user_ids: Vec<String>,
     pub event: ChangeEvent,
@@ -31,7 +34,59 @@ pub fn channel() -> broadcast::Sender<Change> {
 /// Tells the accounts' open apps; nobody listening is fine.
 pub fn publish(state: &AppState, user_ids: Vec<String>, kind: &str, id: &str, summary: &str) {
     let event = ChangeEvent { kind: kind.to_owned(), id: id.to_owned(), summary: summary.to_owned() };
-    let _ = state.changes.send(Change { user_ids, event });
+    let change = Change { user_ids, event };
+    match state.db.backend {
+        Backend::Sqlite => {
+            let _ = state.changes.send(change);
+        }
+        Backend::Postgres => {
+            let (pool, payload) = (state.db.pool.clone(), serde_json::to_string(&change).unwrap_or_default());
+            tokio::spawn(async move {
+                let sent = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(&pool).await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "a change was not announced; apps see it at their next refresh");
+                }
+            });
+        }
+    }
+}
+
+/// PostgreSQL: LISTENs (before returning, so no change after start is missed) and forwards every
+/// process's changes into this one's broadcast until the server stops; reconnects if the connection drops.
+pub async fn listen(
+    url: &str,
+    changes: broadcast::Sender<Change>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    listener.listen(CHANNEL).await?;
+    tokio::spawn(async move {
+        loop {
+            let received = tokio::select! {
+                r = listener.try_recv() => r,
+                _ = stopping.wait_for(|stop| *stop) => return,
+            };
+            match received {
+                Ok(Some(n)) => match serde_json::from_str::<Change>(n.payload()) {
+                    Ok(change) => {
+                        let _ = changes.send(change);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "unreadable change notification"),
+                },
+                // The connection dropped (try_recv reconnects on the next call); notifications
+                // in between are lost, so every open app is told to refresh everything.
+                Ok(None) => {
+                    let event = ChangeEvent { kind: "all".into(), id: String::new(), summary: String::new() };
+                    let _ = changes.send(Change { user_ids: vec![], event });
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "change listener: reconnecting");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    Ok(())
 }
 
 /// The accounts that follow a case: the reporter's verified account and the viewers.
@@ -71,7 +126,8 @@ pub async fn stream_changes(
                 _ = stopping.wait_for(|stop| *stop) => return None,
             };
             match received {
-                Ok(change) if change.user_ids.contains(&me) => {
+                // No accounts named: every open app (after the listener lost notifications).
+                Ok(change) if change.user_ids.is_empty() || change.user_ids.contains(&me) => {
                     let data = serde_json::to_string(&change.event).unwrap_or_default();
                     return Some((Ok(Event::default().event("change").data(data)), (rx, me, stopping)));
                 }

@@ -36,28 +36,13 @@ pub const QUERY_CODE: &str = "case_query_code";
 const LOOKUP_CODE: &str = "case_lookup_code";
 const HOUR_MS: i64 = 3600 * 1000;
 
-/// The SQL condition "case `c` is visible to user `$uid`": the reporter's own account, or a viewer
-/// who proved receipt, query code and SMS code.
-pub fn visible(uid: &str) -> String {
-    format!(
-        "(EXISTS (SELECT 1 FROM case_viewers v WHERE v.case_id = c.id AND v.user_id = {uid})
-          OR c.person_id IN (SELECT p.id FROM registry_persons p JOIN users u ON u.id_number_hash = p.id_number_hash
-                             WHERE u.id = {uid}))"
-    )
-}
-
 type CaseRow = (String, String, String, String, String, String, String, i64, Option<i64>);
-const COLUMNS: &str =
-    "c.id, c.receipt_number, c.kind, c.title, c.station, c.officer, c.status, c.reported_at, c.status_changed_at";
 
 pub async fn view(state: &AppState, row: CaseRow) -> Result<CaseView, ApiProblem> {
     let (id, receipt_number, kind, title, station, officer, status, reported_at, changed_at) = row;
     let status = CaseStatus::parse(&status).ok_or_else(|| ApiProblem::internal(&"case status"))?;
     let events: Vec<(i64, String, String)> =
-        sqlx::query_as("SELECT at, status, text FROM case_events WHERE case_id = $1 ORDER BY at, id")
-            .bind(&id)
-            .fetch_all(&state.db.pool)
-            .await?;
+        sqlx::query_as(crate::hot::CASE_EVENTS).bind(&id).fetch_all(&state.db.pool).await?;
     // 不予立案: the reporter is told in writing within 3 days of the decision.
     let deadline = (status == CaseStatus::NotOpened)
         .then(|| changed_at.unwrap_or(reported_at) + NOT_OPENED_NOTICE_DAYS * 24 * HOUR_MS)
@@ -81,14 +66,11 @@ pub async fn view(state: &AppState, row: CaseRow) -> Result<CaseView, ApiProblem
 }
 
 pub async fn load_visible(state: &AppState, user_id: &str, case_id: &str) -> Result<Option<CaseView>, ApiProblem> {
-    let row: Option<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM cases c WHERE c.id = $1 AND {}",
-        visible("$2")
-    )))
-    .bind(case_id)
-    .bind(user_id)
-    .fetch_optional(&state.db.pool)
-    .await?;
+    let row: Option<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(crate::hot::case_by_id()))
+        .bind(case_id)
+        .bind(user_id)
+        .fetch_optional(&state.db.pool)
+        .await?;
     match row {
         Some(row) => Ok(Some(view(state, row).await?)),
         None => Ok(None),
@@ -106,13 +88,10 @@ pub async fn load_visible(state: &AppState, user_id: &str, case_id: &str) -> Res
 #[instrument(skip_all, fields(user_id = %user.user_id))]
 pub async fn list_cases(State(state): State<AppState>, user: AuthUser) -> Result<Json<Vec<CaseView>>, ApiProblem> {
     resident(&user)?;
-    let rows: Vec<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM cases c WHERE {} ORDER BY c.reported_at DESC LIMIT 100",
-        visible("$1")
-    )))
-    .bind(&user.user_id)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let rows: Vec<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(crate::hot::my_cases()))
+        .bind(&user.user_id)
+        .fetch_all(&state.db.pool)
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         out.push(view(&state, row).await?);

@@ -126,23 +126,24 @@ pub async fn create_vehicle_move(
     let key = idempotency::key(&headers)?;
     let body = serde_json::to_string(&req).map_err(|e| ApiProblem::internal(&e))?;
     let request_hash = sha256_hex(&format!("vehicle_move\n{body}"));
-    if let idempotency::Reservation::Replay { status, response } =
-        idempotency::reserve(&state, &user.user_id, &key, &request_hash).await?
-    {
-        let first: MoveView = serde_json::from_str(&response).map_err(|e| ApiProblem::internal(&e))?;
-        let now = view::load(&state, &Viewer::User(&user.user_id), &first.id).await?.unwrap_or(first);
-        return Ok((status, Json(now)).into_response());
-    }
-    match create(&state, &user, &req).await {
-        Ok(view) => {
-            idempotency::complete(&state, &user.user_id, &key, StatusCode::CREATED, &view).await?;
-            Ok((StatusCode::CREATED, Json(view)).into_response())
-        }
-        Err(problem) => {
-            idempotency::release(&state, &user.user_id, &key).await?;
-            Err(problem)
-        }
-    }
+    let earlier = match idempotency::created(&state, &user.user_id, &key, &request_hash).await? {
+        Some(id) => id,
+        None => match create(&state, &user, &req, (&key, &request_hash)).await? {
+            Created::New(view) => return Ok((StatusCode::CREATED, Json(view)).into_response()),
+            Created::Earlier(id) => id,
+        },
+    };
+    // A retry: the request as it is now.
+    let view = view::load(&state, &Viewer::User(&user.user_id), &earlier)
+        .await?
+        .ok_or_else(|| ApiProblem::internal(&"the key's request"))?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+enum Created {
+    New(Box<MoveView>),
+    /// An earlier request with the same Idempotency-Key created this one.
+    Earlier(String),
 }
 
 /// Confirmed malicious requests within the suspension period reach the limit: suspended.
@@ -158,7 +159,12 @@ async fn suspended(state: &AppState, user_id: &str, now: i64) -> Result<bool, Ap
     Ok(count >= i64::from(rules.abuse.malicious_reports_to_suspend))
 }
 
-async fn create(state: &AppState, user: &AuthUser, req: &MoveRequest) -> Result<MoveView, ApiProblem> {
+async fn create(
+    state: &AppState,
+    user: &AuthUser,
+    req: &MoveRequest,
+    idem: (&str, &str),
+) -> Result<Created, ApiProblem> {
     let rules = MoveRules::load();
     let now = state.now_ms();
     let valid: ValidMoveRequest =
@@ -177,13 +183,16 @@ async fn create(state: &AppState, user: &AuthUser, req: &MoveRequest) -> Result<
         let sha = state.blobs.put(&key, bytes).await.map_err(|e| ApiProblem::internal(&e))?;
         photos.push((key, sha));
     }
-    let result = insert(state, user, &valid, owner.as_ref(), &id, &photos, now).await;
-    if result.is_err() {
+    let result = insert(state, user, idem, &valid, owner.as_ref(), &id, &photos, now).await;
+    if !matches!(result, Ok(Inserted::New(_))) {
         for (key, _) in &photos {
             let _ = state.blobs.delete(key).await;
         }
     }
-    let token = result?;
+    let token = match result? {
+        Inserted::New(token) => token,
+        Inserted::Earlier(id) => return Ok(Created::Earlier(id)),
+    };
     // The notice goes out after the commit; the timeline already says by which channel.
     // The request is committed: a failed notice must not turn it into an error the driver retries (the
     // retry would meet its own open request). Unanswered, it still escalates on its timer.
@@ -194,23 +203,37 @@ async fn create(state: &AppState, user: &AuthUser, req: &MoveRequest) -> Result<
     }
     notify::notify_parties(state, &id, "挪车请求已发送").await?;
     tracing::info!(move_id = %id, registered = owner.is_some(), "vehicle move created");
-    view::load(state, &Viewer::User(&user.user_id), &id).await?.ok_or_else(|| ApiProblem::internal(&"created row"))
+    let view = view::load(state, &Viewer::User(&user.user_id), &id).await?;
+    Ok(Created::New(Box::new(view.ok_or_else(|| ApiProblem::internal(&"created row"))?)))
 }
 
-/// Inserts the request, its first events and its timers in one transaction; returns the SMS
-/// link's token when the owner is reached by SMS.
+enum Inserted {
+    /// Committed; the SMS link's token when the owner is reached by SMS.
+    New(Option<String>),
+    Earlier(String),
+}
+
+/// Inserts the request, its first events and its timers in one transaction with the claim on
+/// its Idempotency-Key.
+#[allow(clippy::too_many_arguments)]
 async fn insert(
     state: &AppState,
     user: &AuthUser,
+    (key, request_hash): (&str, &str),
     valid: &ValidMoveRequest,
     owner: Option<&notify::Owner>,
     id: &str,
     photos: &[(String, String)],
     now: i64,
-) -> Result<Option<String>, ApiProblem> {
+) -> Result<Inserted, ApiProblem> {
     let rules = MoveRules::load();
     let (month, wait) = month_of(now);
     let mut tx = state.db.pool.begin().await?;
+    if let idempotency::Claim::Created(earlier) =
+        idempotency::claim(&mut tx, now, &user.user_id, key, request_hash, id).await?
+    {
+        return Ok(Inserted::Earlier(earlier));
+    }
     // Writes first: a row lock on the requester in PostgreSQL serialises their creates, so the monthly
     // count cannot be raced past; in SQLite it takes the write lock at the start (waiting out
     // `busy_timeout`), instead of a read transaction failing with SQLITE_BUSY when it upgrades.
@@ -281,7 +304,7 @@ async fn insert(
         jobs::enqueue(&mut *tx, notify::ESCALATE_JOB, &payload, now + rules.escalate_after_ms(), now).await?;
     }
     tx.commit().await?;
-    Ok(token)
+    Ok(Inserted::New(token))
 }
 
 /// The caller's requests and the requests about the caller's vehicles, newest first.
@@ -299,13 +322,8 @@ pub async fn list_vehicle_moves(
     user: AuthUser,
 ) -> Result<Json<Vec<MoveView>>, ApiProblem> {
     resident(&user)?;
-    let ids: Vec<(String,)> = sqlx::query_as(
-        "SELECT id FROM vehicle_moves WHERE requester_id = $1 OR owner_user_id = $1
-         ORDER BY created_at DESC, id DESC LIMIT 50",
-    )
-    .bind(&user.user_id)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let ids: Vec<(String,)> =
+        sqlx::query_as(crate::hot::MY_VEHICLE_MOVES).bind(&user.user_id).fetch_all(&state.db.pool).await?;
     let mut out = Vec::with_capacity(ids.len());
     for (id,) in ids {
         if let Some(v) = view::load(&state, &Viewer::User(&user.user_id), &id).await? {

@@ -32,13 +32,8 @@ type VehicleRow = (String, String, String, Option<Vec<u8>>, Option<String>, Stri
 
 /// Looks the plate up in the vehicle registry (the local adapter reads `registry_vehicles`).
 pub async fn owner_of(state: &AppState, plate: &Plate) -> Result<Option<Owner>, ApiProblem> {
-    let row: Option<VehicleRow> = sqlx::query_as(
-        "SELECT v.id, v.brand, v.color, p.phone_enc, p.phone_hash, p.id_number_hash
-         FROM registry_vehicles v JOIN registry_persons p ON p.id = v.owner_id WHERE v.plate = $1",
-    )
-    .bind(plate.as_str())
-    .fetch_optional(&state.db.pool)
-    .await?;
+    let row: Option<VehicleRow> =
+        sqlx::query_as(crate::hot::PLATE_OWNER).bind(plate.as_str()).fetch_optional(&state.db.pool).await?;
     let Some((vehicle_id, brand, color, phone_enc, phone_hash, id_hash)) = row else { return Ok(None) };
     // The owner's account: signed in with the phone on the registry file, or verified as that person.
     let user: Option<(String,)> = sqlx::query_as(

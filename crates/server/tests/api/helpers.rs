@@ -85,7 +85,57 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
     config: Config,
     running: Option<Running>,
+    /// With `JINGTONG_TEST_TWO_PROCESSES=1` on PostgreSQL: the other server process and the balancer
+    /// that sends each connection to the next process in turn.
+    second: Option<(Running, Balancer)>,
     _pg: Option<PgDatabase>,
+}
+
+/// A round-robin TCP balancer on loopback: each new connection goes to the next server.
+pub struct Balancer {
+    pub url: String,
+    servers: Arc<std::sync::Mutex<Vec<std::net::SocketAddr>>>,
+}
+
+impl Balancer {
+    async fn start(servers: Vec<std::net::SocketAddr>) -> Balancer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let servers = Arc::new(std::sync::Mutex::new(servers));
+        let targets = servers.clone();
+        tokio::spawn(async move {
+            let mut next = 0usize;
+            while let Ok((mut client, _)) = listener.accept().await {
+                let target = {
+                    let s = targets.lock().unwrap();
+                    next += 1;
+                    s[next % s.len()]
+                };
+                tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        Balancer { url, servers }
+    }
+
+    fn replace(&self, old: std::net::SocketAddr, new: std::net::SocketAddr) {
+        for s in self.servers.lock().unwrap().iter_mut() {
+            if *s == old {
+                *s = new;
+            }
+        }
+    }
+}
+
+fn two_processes() -> bool {
+    std::env::var("JINGTONG_TEST_TWO_PROCESSES").is_ok_and(|v| v == "1")
+}
+
+fn addr_of(url: &str) -> std::net::SocketAddr {
+    url.trim_start_matches("http://").parse().expect("server url")
 }
 
 /// A server with the demo data and the dev SMS outbox (tests read codes from it).
@@ -114,27 +164,62 @@ pub async fn spawn_app_config(backend: Backend, configure: impl FnOnce(&mut Conf
     configure(&mut config);
     let clock = Arc::new(ManualClock::new());
     let running = jingtong_server::start_with_clock(config.clone(), clock.clone()).await.expect("server starts");
-    TestApp {
+    let mut app = TestApp {
         url: running.url(),
         client: reqwest::Client::new(),
         clock,
         data_dir,
         config,
         running: Some(running),
+        second: None,
         _pg: pg,
+    };
+    if backend == Backend::Postgres && two_processes() {
+        let other = app.second_process().await;
+        let first = addr_of(&app.url);
+        let balancer = Balancer::start(vec![first, addr_of(&other.url())]).await;
+        app.url = balancer.url.clone();
+        // A new connection per request, so consecutive requests go to different processes.
+        app.client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+        app.second = Some((other, balancer));
     }
+    app
 }
 
 impl TestApp {
     /// Stops the server and starts it again on the same data.
     pub async fn restart(&mut self) {
+        let old = self.running.as_ref().map(|r| addr_of(&r.url()));
         if let Some(running) = self.running.take() {
             running.shutdown().await;
         }
         let running =
             jingtong_server::start_with_clock(self.config.clone(), self.clock.clone()).await.expect("restart");
-        self.url = running.url();
+        match (&self.second, old) {
+            (Some((_, balancer)), Some(old)) => balancer.replace(old, addr_of(&running.url())),
+            _ => self.url = running.url(),
+        }
         self.running = Some(running);
+    }
+
+    /// The running server's state, to seed generated data (`jingtong_server::seed`).
+    pub fn state(&self) -> &jingtong_server::state::AppState {
+        self.running.as_ref().expect("server running").state()
+    }
+
+    /// Stops the in-process server, leaving its data for another process (`restart` starts it again).
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+        if let Some((other, _)) = self.second.take() {
+            other.shutdown().await;
+        }
+    }
+
+    /// `DATABASE_URL` for another process on this test's data, if it runs on PostgreSQL.
+    pub fn database_url(&self) -> Option<String> {
+        self.config.database_url.as_ref().map(|u| u.expose().to_owned())
     }
 
     /// Another server process on the same database, data directory and clock.

@@ -9,6 +9,7 @@ mod auth;
 mod authz;
 mod cases;
 mod demo;
+mod faults;
 mod health;
 mod identity;
 mod moves;

@@ -1,0 +1,117 @@
+//! Case-status lookup (`GET /api/v1/cases/{id}` by the reporter's own account: token check, owner
+//! check in the SQL, case and public timeline) over HTTP on loopback, next to `pgbench -S` on the same
+//! PostgreSQL database in the same run; then the same on the embedded SQLite default. Two loads: as
+//! many requests as 32 clients can send (throughput), and a steady 500 requests/s (p99).
+//! Writes target/bench/cases_read.{json,md}. Run: `cargo bench -p jingtong-server --bench cases_read`.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{closed_loop, paced, pgbench, server, write_report, Figures, PgDatabase};
+use serde_json::json;
+
+const RESIDENTS: usize = 500;
+const REQUESTS: usize = 20_000;
+const CONCURRENCY: usize = 32;
+const RATE: u32 = 500;
+const RATE_SECONDS: u32 = 10;
+
+struct Run {
+    throughput: Figures,
+    steady: Figures,
+}
+
+async fn run(server: &jingtong_server::Running) -> Run {
+    let state = server.state();
+    let residents = jingtong_server::seed::residents(state, 0, RESIDENTS).await.unwrap();
+    let cases = jingtong_server::seed::cases(state, &residents).await.unwrap();
+    let pairs: Arc<Vec<(String, String)>> =
+        Arc::new(residents.into_iter().map(|r| r.access_token).zip(cases).collect());
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+    let url = server.url();
+    let send = move |n: usize| {
+        let (client, url, pairs) = (client.clone(), url.clone(), pairs.clone());
+        async move {
+            let (token, case) = &pairs[n % pairs.len()];
+            match client.get(format!("{url}/api/v1/cases/{case}")).bearer_auth(token).send().await {
+                Ok(r) => r.status().as_u16() == 200 && r.bytes().await.is_ok(),
+                Err(_) => false,
+            }
+        }
+    };
+    let throughput = closed_loop(CONCURRENCY, REQUESTS, send.clone()).await;
+    let steady = paced(RATE, RATE_SECONDS, send).await;
+    Run { throughput, steady }
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let db = PgDatabase::create("jt_bench").await;
+        let pg_dir = tempfile::tempdir().unwrap();
+        let pg = server(pg_dir.path(), Some(db.url.clone())).await;
+        let pg_run = run(&pg).await;
+        pg.shutdown().await;
+        let c = CONCURRENCY.to_string();
+        let baseline = pgbench(&db.url, true, &["-S", "-c", &c, "-j", "2", "-T", "10"]);
+
+        let lite_dir = tempfile::tempdir().unwrap();
+        let lite = server(lite_dir.path(), None).await;
+        let lite_run = run(&lite).await;
+        lite.shutdown().await;
+        db.drop_now().await;
+        report(&pg_run, &lite_run, baseline);
+    });
+}
+
+fn report(pg: &Run, lite: &Run, baseline: Option<(f64, f64)>) {
+    let ratio = |r: &Run| baseline.map(|(tps, _)| r.throughput.rps() / tps);
+    let mut md = String::from(
+        "| case status, loopback | max req/s | p50 ms | p99 ms | errors | at 500 req/s: p50 ms | p99 ms | errors |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for (name, r) in [("PostgreSQL", pg), ("SQLite (embedded)", lite)] {
+        let (t, s) = (&r.throughput, &r.steady);
+        md += &format!(
+            "| {name} | {:.0} | {:.1} | {:.1} | {} | {:.1} | {:.1} | {} |\n",
+            t.rps(),
+            t.p50_ms,
+            t.p99_ms,
+            t.errors,
+            s.p50_ms,
+            s.p99_ms,
+            s.errors
+        );
+    }
+    match baseline {
+        Some((tps, lat)) => {
+            md += &format!("| pgbench -S, same database | {tps:.0} tps | avg {lat:.2} | | | | | |\n");
+            md += &format!(
+                "\nratio lookup/pgbench -S: PostgreSQL **{:.2}×**, SQLite **{:.2}×** (target ≥ 0.50×); \
+                 p99 at {RATE} req/s: PostgreSQL {:.1} ms, SQLite {:.1} ms (target ≤ 20 ms)\n",
+                ratio(pg).unwrap_or(0.0),
+                ratio(lite).unwrap_or(0.0),
+                pg.steady.p99_ms,
+                lite.steady.p99_ms
+            );
+        }
+        None => md += "\npgbench: not available\n",
+    }
+    md += &format!(
+        "\n{REQUESTS} requests from {CONCURRENCY} clients, then {RATE} req/s for {RATE_SECONDS} s; {RESIDENTS} residents, one case each.\n"
+    );
+    let json = json!({
+        "bench": "cases_read",
+        "postgres": { "throughput": pg.throughput.json(), "steady_500": pg.steady.json() },
+        "sqlite": { "throughput": lite.throughput.json(), "steady_500": lite.steady.json() },
+        "pgbench_select_only": baseline.map(|(tps, lat)| json!({ "tps": tps, "latency_avg_ms": lat })),
+        "rows": [
+            { "name": "case lookup (PostgreSQL) / pgbench -S", "ratio": ratio(pg), "target": ">= 0.50" },
+            { "name": "case lookup (SQLite) / pgbench -S", "ratio": ratio(lite), "target": ">= 0.50" },
+            { "name": "case lookup p99 at 500 req/s, PostgreSQL (ms)", "value": pg.steady.p99_ms, "target": "<= 20" },
+            { "name": "case lookup p99 at 500 req/s, SQLite (ms)", "value": lite.steady.p99_ms, "target": "<= 20" },
+        ],
+    });
+    write_report("cases_read", &md, &json);
+}

@@ -1,0 +1,66 @@
+//! The queries behind every resident's screens and the timer loop, written once: the handlers run
+//! them and the scale benchmark (benches/scale.rs) EXPLAINs and times exactly these on a
+//! province-sized data set.
+
+/// My applications, newest first. $1 user.
+pub const MY_APPLICATIONS: &str =
+    "SELECT id FROM applications WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100";
+
+/// One application's timeline. $1 application.
+pub const APPLICATION_EVENTS: &str =
+    "SELECT at, status, actor, note FROM application_events WHERE application_id = $1 ORDER BY at, id";
+
+/// My vehicle-moving requests, sent and received, newest first. $1 user.
+pub const MY_VEHICLE_MOVES: &str = "SELECT id FROM vehicle_moves WHERE requester_id = $1 OR owner_user_id = $1
+     ORDER BY created_at DESC, id DESC LIMIT 50";
+
+/// The open request on a plate: the probe a new request's insert makes through the partial unique
+/// index `vehicle_moves_open_plate` (ON CONFLICT). $1 plate.
+pub const OPEN_MOVE_BY_PLATE: &str = "SELECT id FROM vehicle_moves WHERE plate = $1 AND status <> 'resolved'";
+
+/// The vehicle registry's entry for a plate and its owner's contact hashes. $1 plate.
+pub const PLATE_OWNER: &str = "SELECT v.id, v.brand, v.color, p.phone_enc, p.phone_hash, p.id_number_hash
+     FROM registry_vehicles v JOIN registry_persons p ON p.id = v.owner_id WHERE v.plate = $1";
+
+pub const CASE_COLUMNS: &str =
+    "c.id, c.receipt_number, c.kind, c.title, c.station, c.officer, c.status, c.reported_at, c.status_changed_at";
+
+/// A case the user may see: they looked it up with its codes, or they are its verified reporter.
+fn case_visible(uid: &str) -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM case_viewers v WHERE v.case_id = c.id AND v.user_id = {uid})
+          OR c.person_id IN (SELECT p.id FROM registry_persons p JOIN users u ON u.id_number_hash = p.id_number_hash
+                             WHERE u.id = {uid}))"
+    )
+}
+
+/// Case status lookup. $1 case, $2 user.
+pub fn case_by_id() -> String {
+    format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = $1 AND {}", case_visible("$2"))
+}
+
+/// My cases, newest first: each of the two ways to see a case through its own index. $1 user.
+pub fn my_cases() -> String {
+    format!(
+        "SELECT {CASE_COLUMNS} FROM cases c WHERE c.id IN (
+           SELECT v.case_id FROM case_viewers v WHERE v.user_id = $1
+           UNION
+           SELECT r.id FROM cases r JOIN registry_persons p ON p.id = r.person_id
+             JOIN users u ON u.id_number_hash = p.id_number_hash WHERE u.id = $1)
+         ORDER BY c.reported_at DESC LIMIT 100"
+    )
+}
+
+/// One case's public timeline. $1 case.
+pub const CASE_EVENTS: &str = "SELECT at, status, text FROM case_events WHERE case_id = $1 ORDER BY at, id";
+
+/// Claims the next due timer. $1 lease end, $2 now; `lock` is `FOR UPDATE SKIP LOCKED` on PostgreSQL.
+pub fn due_job(lock: &str) -> String {
+    format!(
+        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1
+         WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2
+                       AND (locked_until IS NULL OR locked_until <= $2) ORDER BY run_at, id LIMIT 1 {lock})
+           AND done_at IS NULL AND (locked_until IS NULL OR locked_until <= $2)
+         RETURNING id, kind, payload, attempts"
+    )
+}
