@@ -1,7 +1,7 @@
 //! A province-sized data set scaled to this machine, generated inside PostgreSQL: R residents (default
 //! 1,000,000; `JINGTONG_SCALE_RESIDENTS`), 3 applications and 6 application events per resident,
 //! R/2 vehicle-moving requests and as many of their events (10 R applications, requests and events in
-//! all), R/2 cases with events, R/2 registered vehicles and R/2 finished timers. Every hot query of
+//! all), R/2 cases with events, R/10 case viewers (residents who looked a case up), R/2 registered vehicles and R/2 finished timers. Every hot query of
 //! `jingtong_server::hot` is then EXPLAINed (it must not scan a big table) and timed with random
 //! parameters. Writes target/bench/scale.{json,md}. Run: `cargo bench -p jingtong-server --bench scale`.
 
@@ -32,7 +32,7 @@ const BIG: [&str; 10] = [
 ];
 
 /// One generation step per table, in insert order; `{r}` is the resident count.
-const GENERATE: [(&str, &str); 10] = [
+const GENERATE: [(&str, &str); 11] = [
     ("registry_persons", "INSERT INTO registry_persons (id, name_enc, id_number_enc, id_number_hash, phone_enc, phone_hash)
        SELECT 'p' || i, '\\x00'::bytea, '\\x00'::bytea, 'h' || i, '\\x00'::bytea, 'ph' || i FROM generate_series(1, {r}) i"),
     ("users", "INSERT INTO users (id, phone_hash, phone_enc, role, verification_level, created_at, id_number_hash)
@@ -63,6 +63,8 @@ const GENERATE: [(&str, &str); 10] = [
        FROM generate_series(1, {r} / 2) i"),
     ("case_events", "INSERT INTO case_events (id, case_id, at, status, text)
        SELECT 'ce' || i, 'c' || i, 1700000000000 + i * 10, 'received', '已受理' FROM generate_series(1, {r} / 2) i"),
+    ("case_viewers", "INSERT INTO case_viewers (user_id, case_id, created_at)
+       SELECT 'u' || (i * 3 % {r} + 1), 'c' || i, 1700000000000 FROM generate_series(1, {r} / 10) i"),
     ("jobs", "INSERT INTO jobs (id, kind, payload, run_at, done_at, created_at)
        SELECT 'j' || i, 'vehicle_move.escalate', '{}', 1700000000000 + i * 10,
               CASE WHEN i <= {r} / 2 - 1000 THEN 1700000000000 + i * 10 END, 1700000000000

@@ -34,9 +34,14 @@ fn case_visible(uid: &str) -> String {
     )
 }
 
-/// Case status lookup. $1 case, $2 user.
+/// Case status lookup with its public timeline in one round trip: one row per event (the case's
+/// columns repeated), or one row with NULL event columns before any event. $1 case, $2 user.
 pub fn case_by_id() -> String {
-    format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = $1 AND {}", case_visible("$2"))
+    format!(
+        "SELECT {CASE_COLUMNS}, e.at, e.status, e.text FROM cases c LEFT JOIN case_events e ON e.case_id = c.id
+         WHERE c.id = $1 AND {} ORDER BY e.at, e.id",
+        case_visible("$2")
+    )
 }
 
 /// My cases, newest first: each of the two ways to see a case through its own index. $1 user.

@@ -38,11 +38,31 @@ const HOUR_MS: i64 = 3600 * 1000;
 
 type CaseRow = (String, String, String, String, String, String, String, i64, Option<i64>);
 
+/// A case row with one of its events (NULLs when it has none yet), as `hot::case_by_id` returns them.
+type CaseEventRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
 pub async fn view(state: &AppState, row: CaseRow) -> Result<CaseView, ApiProblem> {
+    let events: Vec<(i64, String, String)> =
+        sqlx::query_as(crate::hot::CASE_EVENTS).bind(&row.0).fetch_all(&state.db.pool).await?;
+    render(row, events)
+}
+
+fn render(row: CaseRow, events: Vec<(i64, String, String)>) -> Result<CaseView, ApiProblem> {
     let (id, receipt_number, kind, title, station, officer, status, reported_at, changed_at) = row;
     let status = CaseStatus::parse(&status).ok_or_else(|| ApiProblem::internal(&"case status"))?;
-    let events: Vec<(i64, String, String)> =
-        sqlx::query_as(crate::hot::CASE_EVENTS).bind(&id).fetch_all(&state.db.pool).await?;
     // 不予立案: the reporter is told in writing within 3 days of the decision.
     let deadline = (status == CaseStatus::NotOpened)
         .then(|| changed_at.unwrap_or(reported_at) + NOT_OPENED_NOTICE_DAYS * 24 * HOUR_MS)
@@ -66,15 +86,25 @@ pub async fn view(state: &AppState, row: CaseRow) -> Result<CaseView, ApiProblem
 }
 
 pub async fn load_visible(state: &AppState, user_id: &str, case_id: &str) -> Result<Option<CaseView>, ApiProblem> {
-    let row: Option<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(crate::hot::case_by_id()))
+    let rows: Vec<CaseEventRow> = sqlx::query_as(sqlx::AssertSqlSafe(crate::hot::case_by_id()))
         .bind(case_id)
         .bind(user_id)
-        .fetch_optional(&state.db.pool)
+        .fetch_all(&state.db.pool)
         .await?;
-    match row {
-        Some(row) => Ok(Some(view(state, row).await?)),
-        None => Ok(None),
-    }
+    let Some(first) = rows.first() else { return Ok(None) };
+    let case: CaseRow = (
+        first.0.clone(),
+        first.1.clone(),
+        first.2.clone(),
+        first.3.clone(),
+        first.4.clone(),
+        first.5.clone(),
+        first.6.clone(),
+        first.7,
+        first.8,
+    );
+    let events = rows.into_iter().filter_map(|r| Some((r.9?, r.10?, r.11?))).collect();
+    render(case, events).map(Some)
 }
 
 /// The cases the resident may follow, newest first.

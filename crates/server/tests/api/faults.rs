@@ -185,12 +185,14 @@ fn pg_bin(tool: &str) -> std::path::PathBuf {
     found.pop().unwrap_or_else(|| panic!("{tool} not found under /usr/lib/postgresql"))
 }
 
+fn is_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+}
+
 impl PrivatePostgres {
     /// As root, PostgreSQL's tools run as the `postgres` user (they refuse root).
     fn run(&self, tool: &str, args: &[&str]) {
-        let is_root =
-            std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false);
-        let mut cmd = if is_root {
+        let mut cmd = if is_root() {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(pg_bin(tool));
             c
@@ -203,9 +205,7 @@ impl PrivatePostgres {
 
     fn start() -> PrivatePostgres {
         let dir = tempfile::tempdir().unwrap();
-        let is_root =
-            std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false);
-        if is_root {
+        if is_root() {
             let status = Command::new("chown").args(["-R", "postgres"]).arg(dir.path()).status().unwrap();
             assert!(status.success());
         }
