@@ -12,11 +12,11 @@ ORDER = ["id_photo", "cases_read", "moves_create", "scale", "app"]
 
 
 def met(value, target):
-    m = re.match(r"\s*(<=|>=)\s*([0-9.]+|true)", str(target))
+    if str(target).strip() == "true":
+        return "met" if value is True else "NOT met"
+    m = re.match(r"\s*(<=|>=)\s*([0-9.]+)", str(target))
     if value is None or not m:
         return "n/a"
-    if m.group(2) == "true":
-        return "met" if value is True else "NOT met"
     limit = float(m.group(2))
     ok = value <= limit if m.group(1) == "<=" else value >= limit
     return "met" if ok else "NOT met"
@@ -33,7 +33,14 @@ for path in files:
     for row in data.get("rows", []):
         is_ratio = "ratio" in row
         value = row.get("ratio") if is_ratio else row.get("value")
-        shown = "n/a" if value is None else (f"{value:.2f}×" if is_ratio else str(value))
+        if value is None:
+            shown = "n/a"
+        elif isinstance(value, bool):
+            shown = "yes" if value else "no"
+        elif is_ratio:
+            shown = f"{value:.2f}×"
+        else:
+            shown = f"{value:.1f}" if isinstance(value, float) else str(value)
         rows.append({"bench": data.get("bench", os.path.basename(path)), "name": row["name"], "value": value,
                      "shown": shown, "target": row["target"], "verdict": met(value, row["target"])})
 
