@@ -7,7 +7,8 @@ import { calls, fail, fakeBackend, mountApp, SESSION, type Handler } from './hel
 
 // Fictional: the demo resident's name and a generated number, never a real person's.
 const NAME = '演示用户甲'
-const ID = '11010119900307001X'
+// Generated for this test in the demo residents' region (crates/server/fixtures/demo.json), serial 901, check digit X.
+const ID = '34160219990130901X'
 
 const challenge = (): FaceChallenge => ({
   challenge_id: 'c-1',

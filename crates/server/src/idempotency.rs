@@ -105,9 +105,10 @@ fn created_id(response: &str) -> Result<String, ApiProblem> {
     serde_json::from_str::<CreatedId>(response).map(|c| c.id).map_err(|e| ApiProblem::internal(&e))
 }
 
-/// The row an earlier, committed request with this key created, if any (read before doing work).
-pub async fn created(
-    state: &AppState,
+/// What a committed earlier request did with this key: `None` if nothing yet (or still running),
+/// the row it created, or `idempotency_key_reused` for a different request.
+async fn earlier(
+    conn: &mut sqlx::AnyConnection,
     user_id: &str,
     key: &str,
     request_hash: &str,
@@ -117,13 +118,24 @@ pub async fn created(
     )
     .bind(user_id)
     .bind(key)
-    .fetch_optional(&state.db.pool)
+    .fetch_optional(&mut *conn)
     .await?;
     match previous {
-        None | Some((_, 0, _)) => Ok(None),
         Some((hash, ..)) if hash != request_hash => Err(ApiProblem::new(ErrorCode::IdempotencyKeyReused)),
+        None | Some((_, 0, _)) => Ok(None),
         Some((_, _, response)) => created_id(&response).map(Some),
     }
+}
+
+/// The row an earlier, committed request with this key created, if any (read before doing work).
+pub async fn created(
+    state: &AppState,
+    user_id: &str,
+    key: &str,
+    request_hash: &str,
+) -> Result<Option<String>, ApiProblem> {
+    let mut conn = state.db.pool.acquire().await?;
+    earlier(&mut conn, user_id, key, request_hash).await
 }
 
 /// Claims the key for `row_id` inside the create's transaction. A second request with the same key
@@ -153,18 +165,10 @@ pub async fn claim(
     if inserted == 1 {
         return Ok(Claim::New);
     }
-    let previous: Option<(String, i64, String)> = sqlx::query_as(
-        "SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2",
-    )
-    .bind(user_id)
-    .bind(key)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match previous {
-        Some((hash, ..)) if hash != request_hash => Err(ApiProblem::new(ErrorCode::IdempotencyKeyReused)),
-        Some((_, status, response)) if status != 0 => created_id(&response).map(Claim::Created),
+    match earlier(conn, user_id, key, request_hash).await? {
+        Some(id) => Ok(Claim::Created(id)),
         // Held by a request of the older reserve/complete kind that is still running.
-        _ => Err(ApiProblem::new(ErrorCode::ServiceUnavailable)),
+        None => Err(ApiProblem::new(ErrorCode::ServiceUnavailable)),
     }
 }
 
