@@ -3,6 +3,7 @@
 mod commands;
 #[cfg(test)]
 mod commands_tests;
+mod webview;
 
 use jingtong_core::{Core, CoreConfig};
 use tauri::Manager;
@@ -118,6 +119,9 @@ pub fn run() {
             let config = CoreConfig::from_env(app.path().app_data_dir()?);
             let core = tauri::async_runtime::block_on(Core::open(config))?;
             app.manage(core);
+            if let Some(window) = app.get_webview_window("main") {
+                webview::lighten(&window);
+            }
             watch_changes(app.handle().clone());
             Ok(())
         })

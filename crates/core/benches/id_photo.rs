@@ -119,7 +119,7 @@ fn crop_window(engine: &LocalEngine, upright: &DynamicImage) -> [u32; 4] {
 }
 
 fn main() {
-    let engine = LocalEngine::load(jingtong_face::asset_dir().join("models")).expect("face models");
+    let engine = LocalEngine::load_detector(jingtong_face::asset_dir().join("models")).expect("face models");
     let upright = upright_photo(&engine);
     let jpeg = sideways_with_orientation_tag(&upright);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");

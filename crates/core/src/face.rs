@@ -104,7 +104,7 @@ impl FaceFlow {
         let models = self.models.clone();
         self.engine
             .get_or_init(|| async move {
-                let loaded = tokio::task::spawn_blocking(move || LocalEngine::load(&models)).await;
+                let loaded = tokio::task::spawn_blocking(move || LocalEngine::load_detector(&models)).await;
                 match loaded {
                     Ok(Ok(engine)) => Some(Arc::new(engine)),
                     Ok(Err(e)) => {

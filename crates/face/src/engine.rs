@@ -26,14 +26,16 @@ const NMS_IOU: f32 = 0.3;
 
 type Plan = Arc<TypedRunnableModel>;
 
-/// The offline engine: YuNet and SFace loaded once into optimised tract plans.
+/// The offline engine: YuNet and SFace loaded once into optimised tract plans (the device loads
+/// YuNet alone: it only checks frames, the server compares faces).
 ///
 /// `Send + Sync`: share one in an `Arc` across threads; every call runs its own plan state.
 pub struct LocalEngine {
     detector: Plan,
     /// Index of each of [`OUTPUT_NAMES`] in the detector's outputs.
     detector_outputs: [usize; 12],
-    recognizer: Plan,
+    /// `None` for [`LocalEngine::load_detector`].
+    recognizer: Option<Plan>,
     score_threshold: f32,
 }
 
@@ -46,6 +48,16 @@ impl LocalEngine {
     /// Loads both models from `dir` (normally `asset_dir().join("models")`), checking their pinned
     /// sha256, folding their block-quantized weights and optimising them (about half a second).
     pub fn load(dir: impl AsRef<Path>) -> Result<Self, FaceError> {
+        let dir = dir.as_ref();
+        let detector = Self::load_detector(dir)?;
+        let recognizer =
+            build_plan(RECOGNIZER_FILE, &read_model(dir, RECOGNIZER_FILE, RECOGNIZER_SHA256)?, ALIGNED_SIDE)?;
+        Ok(Self { recognizer: Some(recognizer), ..detector })
+    }
+
+    /// Loads the detector only (what the device needs to check frames and ID photos): the
+    /// recognizer is 87 times its size on disk and more in memory. [`FaceEngine::embed`] then fails.
+    pub fn load_detector(dir: impl AsRef<Path>) -> Result<Self, FaceError> {
         let dir = dir.as_ref();
         let (detector_proto, detector_outputs) = {
             let proto = read_model(dir, YUNET_FILE, YUNET_SHA256)?;
@@ -61,9 +73,7 @@ impl LocalEngine {
             (proto, indices)
         };
         let detector = build_plan(YUNET_FILE, &detector_proto, INPUT_SIDE)?;
-        let recognizer =
-            build_plan(RECOGNIZER_FILE, &read_model(dir, RECOGNIZER_FILE, RECOGNIZER_SHA256)?, ALIGNED_SIDE)?;
-        Ok(Self { detector, detector_outputs, recognizer, score_threshold: SCORE_THRESHOLD })
+        Ok(Self { detector, detector_outputs, recognizer: None, score_threshold: SCORE_THRESHOLD })
     }
 
     /// Replaces the detector's score threshold (default 0.6).
@@ -108,6 +118,7 @@ impl FaceEngine for LocalEngine {
     }
 
     fn embed(&self, image: &DynamicImage, face: &Face) -> Result<Embedding, FaceError> {
+        let recognizer = self.recognizer.as_ref().ok_or(FaceError::NoRecognizer)?;
         let converted;
         let rgb = match image.as_rgb8() {
             Some(rgb) => rgb,
@@ -120,7 +131,7 @@ impl FaceEngine for LocalEngine {
             align_crop(rgb, &face.landmarks).ok_or_else(|| FaceError::Inference("degenerate landmarks".into()))?;
         let side = ALIGNED_SIDE as usize;
         let input = Tensor::from_shape(&[1, 3, side, side], &to_tensor(&crop)).map_err(inference)?;
-        let outputs = self.recognizer.run(tvec!(input.into_tvalue())).map_err(inference)?;
+        let outputs = recognizer.run(tvec!(input.into_tvalue())).map_err(inference)?;
         let values = outputs.first().ok_or_else(|| FaceError::Inference("no recognizer output".into()))?;
         Embedding::from_values(values.try_as_plain_ram().and_then(|v| v.as_slice::<f32>()).map_err(inference)?.to_vec())
     }

@@ -13,6 +13,9 @@ pub enum FaceError {
     /// The model could not be read, converted or optimised.
     #[error("face model {name}: {message}")]
     Model { name: &'static str, message: String },
+    /// Embeddings asked of an engine loaded with the detector only.
+    #[error("this face engine was loaded without the recognizer (detector only)")]
+    NoRecognizer,
     /// Running a model failed, or it produced something unexpected.
     #[error("face inference: {0}")]
     Inference(String),

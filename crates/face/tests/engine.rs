@@ -244,3 +244,19 @@ fn garbage_bytes_are_an_error_not_a_panic() {
     assert!(decode_image(b"definitely not an image").is_err());
     assert!(decode_image(&[]).is_err());
 }
+
+#[test]
+fn the_devices_detector_only_engine_finds_the_same_faces_and_cannot_compare_them() {
+    let dir = jingtong_face::asset_dir().join("models");
+    let device = LocalEngine::load_detector(&dir).expect("detector model");
+    let image = photo("obama.jpg");
+    let found = device.analyze(&image).expect("analyze");
+    let full = analyze(&image);
+    assert_eq!(found.faces.len(), 1, "one face in the photo");
+    assert_eq!(found.faces[0].bbox, full.faces[0].bbox, "the same box as the full engine");
+    match device.embed(&image, &found.faces[0]) {
+        Err(FaceError::NoRecognizer) => {}
+        Err(other) => panic!("expected NoRecognizer, got {other}"),
+        Ok(_) => panic!("the device's engine has no recognizer, yet it compared faces"),
+    }
+}

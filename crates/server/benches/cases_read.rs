@@ -1,23 +1,27 @@
 //! Case-status lookup (`GET /api/v1/cases/{id}` by the reporter's own account: token check, owner
 //! check in the SQL, case and public timeline) over HTTP on loopback, next to `pgbench -S` on the same
 //! PostgreSQL database in the same run; then the same on the embedded SQLite default. Two loads: as
-//! many requests as 32 clients can send (throughput), and a steady 500 requests/s (p99).
+//! many requests as 32 connections of wrk can send in 10 s (throughput; an in-process generator when
+//! wrk is missing), and a steady 500 requests/s (p99).
 //! Writes target/bench/cases_read.{json,md}. Run: `cargo bench -p jingtong-server --bench cases_read`.
 
 mod common;
 
 use std::sync::Arc;
 
-use common::{closed_loop, paced, pgbench, server, write_report, Figures, PgDatabase};
+use common::{closed_loop, paced, pgbench, server, write_report, wrk, Figures, PgDatabase};
 use serde_json::json;
 
 const RESIDENTS: usize = 500;
 const REQUESTS: usize = 20_000;
 const CONCURRENCY: usize = 32;
+/// wrk's and pgbench's run length.
+const SECONDS: u32 = 10;
 const RATE: u32 = 500;
 const RATE_SECONDS: u32 = 10;
 
 struct Run {
+    from_wrk: bool,
     throughput: Figures,
     steady: Figures,
 }
@@ -28,8 +32,17 @@ async fn run(server: &jingtong_server::Running) -> Run {
     let cases = jingtong_server::seed::cases(state, &residents).await.unwrap();
     let pairs: Arc<Vec<(String, String)>> =
         Arc::new(residents.into_iter().map(|r| r.access_token).zip(cases).collect());
-    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
     let url = server.url();
+    let listed: String = pairs.iter().map(|(token, case)| format!("{{\"{token}\",\"{case}\"}},")).collect();
+    let script = format!(
+        "local cases = {{{listed}}}\nlocal i = 0\n\
+         function request()\n  i = i + 1\n  local c = cases[(i * 2 + thread_no) % #cases + 1]\n  \
+         return wrk.format(\"GET\", \"/api/v1/cases/\" .. c[2], {{[\"Authorization\"] = \"Bearer \" .. c[1]}})\nend\n"
+    );
+    // Off the runtime's workers: they serve the requests.
+    let base = url.clone();
+    let from_wrk = tokio::task::spawn_blocking(move || wrk(&base, &script, CONCURRENCY, SECONDS)).await.unwrap();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
     let send = move |n: usize| {
         let (client, url, pairs) = (client.clone(), url.clone(), pairs.clone());
         async move {
@@ -40,9 +53,12 @@ async fn run(server: &jingtong_server::Running) -> Run {
             }
         }
     };
-    let throughput = closed_loop(CONCURRENCY, REQUESTS, send.clone()).await;
+    let (from_wrk, throughput) = match from_wrk {
+        Some(figures) => (true, figures),
+        None => (false, closed_loop(CONCURRENCY, REQUESTS, send.clone()).await),
+    };
     let steady = paced(RATE, RATE_SECONDS, send).await;
-    Run { throughput, steady }
+    Run { from_wrk, throughput, steady }
 }
 
 fn main() {
@@ -54,7 +70,7 @@ fn main() {
         let pg_run = run(&pg).await;
         pg.shutdown().await;
         let c = CONCURRENCY.to_string();
-        let baseline = pgbench(&db.url, true, &["-S", "-c", &c, "-j", "2", "-T", "10"]);
+        let baseline = pgbench(&db.url, true, &["-S", "-c", &c, "-j", "2", "-T", &SECONDS.to_string()]);
 
         let lite_dir = tempfile::tempdir().unwrap();
         let lite = server(lite_dir.path(), None).await;
@@ -99,7 +115,8 @@ fn report(pg: &Run, lite: &Run, baseline: Option<(f64, f64)>) {
         None => md += "\npgbench: not available\n",
     }
     md += &format!(
-        "\n{REQUESTS} requests from {CONCURRENCY} clients, then {RATE} req/s for {RATE_SECONDS} s; {RESIDENTS} residents, one case each.\n"
+        "\n{} from {CONCURRENCY} connections, then {RATE} req/s for {RATE_SECONDS} s; {RESIDENTS} residents, one case each.\n",
+        if pg.from_wrk { format!("wrk for {SECONDS} s") } else { format!("{REQUESTS} requests (in-process generator; wrk missing)") }
     );
     let json = json!({
         "bench": "cases_read",

@@ -1,18 +1,23 @@
 //! Vehicle-move create throughput and p99 latency (the write path: Idempotency-Key, registry lookup,
 //! owner SMS, timers) over HTTP on loopback, next to `pgbench` (TPC-B-like) on the same PostgreSQL
-//! database in the same run; then the same load on the embedded SQLite default. Prints the ratios and
+//! database in the same run; then the same load on the embedded SQLite default. The load is wrk (32
+//! connections for 5 s; an in-process generator sending 1000 when wrk is missing). Prints the ratios and
 //! writes target/bench/moves_create.{json,md}. Run: `cargo bench -p jingtong-server --bench moves_create`.
 
 mod common;
 
 use std::sync::Arc;
 
-use common::{closed_loop, pgbench, server, write_report, Figures, PgDatabase};
+use common::{closed_loop, pgbench, server, write_report, wrk, Figures, PgDatabase};
 use serde_json::{json, Value};
 
-/// Fictional requesters: each may file 5 requests a month (rules data), so the load spreads over them.
-const USERS: usize = 200;
+/// Fictional requesters: each may file 5 requests a month (rules data), so the load spreads over them
+/// (room for 5000 requests, more than 5 s of wrk reach on this machine).
+const USERS: usize = 1000;
+const VEHICLES: usize = 5000;
+/// The in-process generator's count, when wrk is missing.
 const REQUESTS: usize = 1000;
+const WRK_SECONDS: u32 = 5;
 const CONCURRENCY: usize = 32;
 /// pgbench's own run length.
 const PGBENCH_SECONDS: &str = "10";
@@ -26,22 +31,49 @@ fn photo(shade: u8) -> String {
 }
 
 /// Signed-in, verified requesters and one registered vehicle (with an owner reached by SMS) per request.
-async fn prepare(server: &jingtong_server::Running) -> Vec<String> {
+async fn prepare(server: &jingtong_server::Running) -> (Vec<String>, Vec<String>) {
     let state = server.state();
     let residents = jingtong_server::seed::residents(state, 0, USERS).await.unwrap();
-    jingtong_server::seed::vehicles(state, 0, REQUESTS).await.unwrap();
-    residents.into_iter().map(|r| r.access_token).collect()
+    let plates = jingtong_server::seed::vehicles(state, 0, VEHICLES).await.unwrap();
+    (residents.into_iter().map(|r| r.access_token).collect(), plates)
 }
 
-async fn load(url: &str, tokens: Vec<String>) -> Figures {
+/// Request n: requester n mod USERS, plate n, key bench-n (each wrk thread takes every second n).
+fn wrk_script(tokens: &[String], plates: &[String]) -> String {
+    let list = |v: &[String]| v.iter().map(|t| format!("\"{t}\",")).collect::<String>();
+    let head = json!({
+        "plate_type": "small_blue", "address": "压测路 1 号", "region_code": "340104", "reason": "blocking_car",
+        "photos": [photo(40), photo(200)],
+    })
+    .to_string();
+    // The body is the fixed fields, then the plate: `{…,"plate":"<plate>"}`.
+    let head = format!("{},\"plate\":\"", head.trim_end_matches('}'));
+    format!(
+        "local tokens = {{{}}}\nlocal plates = {{{}}}\nlocal head = [=[{head}]=]\nlocal i = 0\n\
+         function request()\n  local n = i * 2 + thread_no - 1\n  i = i + 1\n  \
+         local headers = {{[\"Authorization\"] = \"Bearer \" .. tokens[n % #tokens + 1], \
+         [\"Idempotency-Key\"] = \"bench-\" .. n, [\"Content-Type\"] = \"application/json\"}}\n  \
+         return wrk.format(\"POST\", \"/api/v1/vehicle-moves\", headers, head .. plates[n % #plates + 1] .. \"\\\"}}\")\nend\n",
+        list(tokens),
+        list(plates)
+    )
+}
+
+async fn load(url: &str, (tokens, plates): (Vec<String>, Vec<String>)) -> (bool, Figures) {
+    let (base, script) = (url.to_owned(), wrk_script(&tokens, &plates));
+    // Off the runtime's workers: they serve the requests.
+    if let Some(f) = tokio::task::spawn_blocking(move || wrk(&base, &script, CONCURRENCY, WRK_SECONDS)).await.unwrap() {
+        return (true, f);
+    }
     let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().unwrap();
     let photos = Arc::new([photo(40), photo(200)]);
-    let (url, tokens) = (url.to_owned(), Arc::new(tokens));
-    closed_loop(CONCURRENCY, REQUESTS, move |n| {
-        let (client, url, tokens, photos) = (client.clone(), url.clone(), tokens.clone(), photos.clone());
+    let (url, tokens, plates) = (url.to_owned(), Arc::new(tokens), Arc::new(plates));
+    let figures = closed_loop(CONCURRENCY, REQUESTS, move |n| {
+        let (client, url, tokens, photos, plates) =
+            (client.clone(), url.clone(), tokens.clone(), photos.clone(), plates.clone());
         async move {
             let body: Value = json!({
-                "plate": jingtong_server::seed::plate(n), "plate_type": "small_blue",
+                "plate": plates[n], "plate_type": "small_blue",
                 "address": "压测路 1 号", "region_code": "340104", "reason": "blocking_car",
                 "photos": photos.as_slice(),
             });
@@ -58,7 +90,8 @@ async fn load(url: &str, tokens: Vec<String>) -> Figures {
             }
         }
     })
-    .await
+    .await;
+    (false, figures)
 }
 
 fn main() {
@@ -67,24 +100,24 @@ fn main() {
         let db = PgDatabase::create("jt_bench").await;
         let pg_dir = tempfile::tempdir().unwrap();
         let pg = server(pg_dir.path(), Some(db.url.clone())).await;
-        let tokens = prepare(&pg).await;
-        let pg_figures = load(&pg.url(), tokens).await;
+        let seeded = prepare(&pg).await;
+        let (from_wrk, pg_figures) = load(&pg.url(), seeded).await;
         pg.shutdown().await;
         let c = CONCURRENCY.to_string();
         let baseline = pgbench(&db.url, true, &["-c", &c, "-j", "2", "-T", PGBENCH_SECONDS]);
 
         let lite_dir = tempfile::tempdir().unwrap();
         let lite = server(lite_dir.path(), None).await;
-        let tokens = prepare(&lite).await;
-        let lite_figures = load(&lite.url(), tokens).await;
+        let seeded = prepare(&lite).await;
+        let (_, lite_figures) = load(&lite.url(), seeded).await;
         lite.shutdown().await;
         db.drop_now().await;
 
-        report(&pg_figures, baseline, &lite_figures);
+        report(&pg_figures, baseline, &lite_figures, from_wrk);
     });
 }
 
-fn report(pg: &Figures, baseline: Option<(f64, f64)>, lite: &Figures) {
+fn report(pg: &Figures, baseline: Option<(f64, f64)>, lite: &Figures, from_wrk: bool) {
     let ratio = baseline.map(|(tps, _)| pg.rps() / tps);
     let lite_ratio = baseline.map(|(tps, _)| lite.rps() / tps);
     let mut md =
@@ -99,9 +132,14 @@ fn report(pg: &Figures, baseline: Option<(f64, f64)>, lite: &Figures) {
         }
         None => md += "\npgbench: not available\n",
     }
-    md += &format!("\n{REQUESTS} requests, {CONCURRENCY} concurrent clients, {USERS} requesters, 2 photos each.\n");
+    let load = if from_wrk {
+        format!("wrk for {WRK_SECONDS} s")
+    } else {
+        format!("{REQUESTS} requests (in-process generator; wrk missing)")
+    };
+    md += &format!("\n{load}, {CONCURRENCY} concurrent connections, {USERS} requesters, 2 photos each.\n");
     let json = json!({
-        "bench": "moves_create", "requests": REQUESTS, "concurrency": CONCURRENCY,
+        "bench": "moves_create", "requests": pg.requests, "concurrency": CONCURRENCY, "wrk": from_wrk,
         "postgres": pg.json(), "sqlite": lite.json(),
         "pgbench": baseline.map(|(tps, lat)| json!({ "tps": tps, "latency_avg_ms": lat })),
         "ratio": ratio, "target": 0.30,

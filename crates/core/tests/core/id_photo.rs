@@ -6,7 +6,8 @@ use jingtong_core::id_photo::{has_spec_size, process, process_image, GA_461};
 use jingtong_face::{decode_image, FaceEngine, LocalEngine};
 
 fn engine() -> LocalEngine {
-    LocalEngine::load(jingtong_face::asset_dir().join("models")).expect("face models (run scripts/fetch-face-assets)")
+    LocalEngine::load_detector(jingtong_face::asset_dir().join("models"))
+        .expect("face models (run scripts/fetch-face-assets)")
 }
 
 fn photo(name: &str) -> Vec<u8> {

@@ -143,6 +143,67 @@ where
     Figures::from(all, errors, started.elapsed().as_secs_f64())
 }
 
+/// wrk (Debian's package; `scripts/bench` installs it) against `url` for `seconds` from `connections`
+/// connections on 2 threads, its requests made by the Lua `script`: a load generator in a process of
+/// its own, written in C, so the figures are the server's and not the generator's. Each wrk thread
+/// gets `thread_no` (1, 2) in its Lua state before `init`. `None` when wrk is not installed.
+pub fn wrk(url: &str, script: &str, connections: usize, seconds: u32) -> Option<Figures> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("load.lua");
+    let numbering =
+        "local threads = 0\nfunction setup(thread) threads = threads + 1; thread:set(\"thread_no\", threads) end\n";
+    std::fs::write(&path, format!("{numbering}{script}")).unwrap();
+    let run = std::process::Command::new("wrk")
+        .args(["-t", "2", "-c", &connections.to_string(), "-d", &format!("{seconds}s"), "--latency", "-s"])
+        .arg(&path)
+        .arg(url)
+        .output();
+    let run = match run {
+        Ok(r) if r.status.success() => r,
+        Ok(r) => panic!("wrk failed: {}", String::from_utf8_lossy(&r.stderr)),
+        Err(_) => {
+            eprintln!("wrk is not installed: scripts/bench installs it");
+            return None;
+        }
+    };
+    let out = String::from_utf8_lossy(&run.stdout).into_owned();
+    Some(parse_wrk(&out).unwrap_or_else(|| panic!("unexpected wrk output:\n{out}")))
+}
+
+/// Reads wrk's summary: "N requests in Xs", the 50% and 99% latency lines, non-2xx answers and socket errors.
+fn parse_wrk(out: &str) -> Option<Figures> {
+    fn ms(v: &str) -> Option<f64> {
+        let split = v.find(|c: char| c.is_ascii_alphabetic())?;
+        let (n, unit) = v.split_at(split);
+        let n: f64 = n.parse().ok()?;
+        Some(match unit {
+            "us" => n / 1e3,
+            "ms" => n,
+            "s" => n * 1e3,
+            "m" => n * 60e3,
+            _ => return None,
+        })
+    }
+    let (mut requests, mut seconds, mut p50, mut p99, mut errors) = (None, None, None, None, 0);
+    for line in out.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            [n, "requests", "in", t, ..] => {
+                requests = n.parse().ok();
+                seconds = ms(t.trim_end_matches(',')).map(|m| m / 1e3);
+            }
+            ["50%", v] => p50 = ms(v),
+            ["99%", v] => p99 = ms(v),
+            ["Non-2xx", "or", "3xx", "responses:", n] => errors += n.parse::<usize>().ok()?,
+            ["Socket", "errors:", rest @ ..] => {
+                errors += rest.iter().filter_map(|w| w.trim_end_matches(',').parse::<usize>().ok()).sum::<usize>()
+            }
+            _ => {}
+        }
+    }
+    Some(Figures { requests: requests?, seconds: seconds?, p50_ms: p50?, p99_ms: p99?, errors })
+}
+
 /// `pgbench` on `db_url` (initialised at scale 2 if `init`): (tps, average latency in ms).
 pub fn pgbench(db_url: &str, init: bool, args: &[&str]) -> Option<(f64, f64)> {
     if init {
