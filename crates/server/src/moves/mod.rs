@@ -337,6 +337,15 @@ async fn visible(state: &AppState, user: &AuthUser, move_id: &str) -> Result<Mov
     view::load(state, &Viewer::User(&user.user_id), move_id).await?.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))
 }
 
+/// The request, if the caller owns the vehicle; the requester gets 404 as a stranger does.
+async fn visible_to_owner(state: &AppState, user: &AuthUser, move_id: &str) -> Result<MoveView, ApiProblem> {
+    let view = visible(state, user, move_id).await?;
+    if view.role != MoveParty::Owner {
+        return Err(ApiProblem::new(ErrorCode::NotFound));
+    }
+    Ok(view)
+}
+
 /// One request, from whichever side the caller is on.
 #[utoipa::path(
     get, path = "/api/v1/vehicle-moves/{move_id}", operation_id = "get_vehicle_move", tag = "vehicle-moves",
@@ -534,9 +543,7 @@ pub async fn answer_vehicle_move(
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Json<MoveView>, ApiProblem> {
     resident(&user)?;
-    if visible(&state, &user, &move_id).await?.role != MoveParty::Owner {
-        return Err(ApiProblem::new(ErrorCode::NotFound));
-    }
+    visible_to_owner(&state, &user, &move_id).await?;
     let answer: MoveAnswer = parse_body(body)?;
     record_answer(&state, &move_id, &answer, Some(&user.user_id)).await?;
     visible(&state, &user, &move_id).await.map(Json)
@@ -603,9 +610,7 @@ pub async fn report_vehicle_move(
     Path(move_id): Path<String>,
 ) -> Result<Json<MoveView>, ApiProblem> {
     resident(&user)?;
-    if visible(&state, &user, &move_id).await?.role != MoveParty::Owner {
-        return Err(ApiProblem::new(ErrorCode::NotFound));
-    }
+    visible_to_owner(&state, &user, &move_id).await?;
     record_report(&state, &move_id, Some(&user.user_id)).await?;
     visible(&state, &user, &move_id).await.map(Json)
 }
