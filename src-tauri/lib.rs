@@ -3,7 +3,6 @@
 mod commands;
 #[cfg(test)]
 mod commands_tests;
-mod webview;
 
 use jingtong_core::{Core, CoreConfig};
 use tauri::Manager;
@@ -119,9 +118,6 @@ pub fn run() {
             let config = CoreConfig::from_env(app.path().app_data_dir()?);
             let core = tauri::async_runtime::block_on(Core::open(config))?;
             app.manage(core);
-            if let Some(window) = app.get_webview_window("main") {
-                webview::lighten(&window);
-            }
             watch_changes(app.handle().clone());
             Ok(())
         })
