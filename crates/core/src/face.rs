@@ -94,6 +94,13 @@ struct Checked {
     problem: Option<ErrorCode>,
 }
 
+/// The engine the device runs: the detector alone (the server compares faces), its matrix
+/// products spread over up to four cores while the resident waits for the answer.
+pub fn device_engine(models: &std::path::Path) -> Result<LocalEngine, jingtong_face::FaceError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Ok(LocalEngine::load_detector(models)?.with_threads(cores.min(4)))
+}
+
 impl FaceFlow {
     pub fn new(models: PathBuf) -> FaceFlow {
         FaceFlow { models, engine: OnceCell::new(), current: Mutex::new(None) }
@@ -104,7 +111,7 @@ impl FaceFlow {
         let models = self.models.clone();
         self.engine
             .get_or_init(|| async move {
-                let loaded = tokio::task::spawn_blocking(move || LocalEngine::load_detector(&models)).await;
+                let loaded = tokio::task::spawn_blocking(move || device_engine(&models)).await;
                 match loaded {
                     Ok(Ok(engine)) => Some(Arc::new(engine)),
                     Ok(Err(e)) => {

@@ -7,7 +7,7 @@ use std::io::Cursor;
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use image::metadata::Orientation;
-use image::{DynamicImage, GenericImageView, GrayImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, GenericImageView, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use jingtong_api::ErrorCode;
 use jingtong_face::{check_frame, decode_image, estimate_pose, FaceEngine, FrameAnalysis, LocalEngine, Thresholds};
 use serde::{Deserialize, Serialize};
@@ -130,7 +130,7 @@ enum Step {
     Finer(u32, Option<FrameAnalysis>),
 }
 
-/// `None` when `bytes` is not a JPEG jpeg-decoder handles in 8-bit RGB or grey; the caller then
+/// `None` when `bytes` is not a JPEG libjpeg-turbo decodes to RGB; the caller then
 /// falls back to [`decode_image`] (which also reports the error of an invalid file).
 fn process_jpeg(bytes: &[u8], engine: &LocalEngine, spec: &Spec) -> Option<Processed> {
     if !bytes.starts_with(&[0xFF, 0xD8]) {
@@ -164,7 +164,12 @@ fn process_jpeg(bytes: &[u8], engine: &LocalEngine, spec: &Spec) -> Option<Proce
     }
 }
 
-/// Decodes at 1/`denom` (1, 2, 4 or 8) of the stored size and turns the result upright.
+/// Most scans a progressive JPEG may have: a crafted file with thousands of tiny scans would
+/// otherwise keep the decoder busy for minutes (libjpeg-turbo's own advice for untrusted input).
+const MAX_SCANS: u32 = 500;
+
+/// Decodes at 1/`denom` (1, 2, 4 or 8) of the stored size with libjpeg-turbo, always to RGB, and
+/// turns the result upright. `None` for what TurboJPEG cannot turn into RGB (CMYK, say).
 fn decode_scaled(
     bytes: &[u8],
     stored: (u32, u32),
@@ -172,19 +177,29 @@ fn decode_scaled(
     denom: u32,
     orientation: Orientation,
 ) -> Option<(DynamicImage, Scaled)> {
-    let mut decoder = jpeg_decoder::Decoder::new(bytes);
-    let want = |len: u32| u16::try_from(len.div_ceil(denom)).ok();
-    let (w, h) = decoder.scale(want(stored.0)?, want(stored.1)?).ok()?;
-    let (w, h) = (u32::from(w), u32::from(h));
+    let mut decoder = turbojpeg::Decompressor::new().ok()?;
+    let header = decoder.read_header(bytes).ok()?;
+    if (header.width, header.height) != (stored.0 as usize, stored.1 as usize) {
+        return None;
+    }
+    let factor = turbojpeg::ScalingFactor::new(1, denom as usize);
+    decoder.set_scaling_factor(factor).ok()?;
+    decoder.set_scan_limit(MAX_SCANS).ok()?;
+    let scaled = header.scaled(factor);
+    let (w, h) = (u32::try_from(scaled.width).ok()?, u32::try_from(scaled.height).ok()?);
     if (w, h) != (stored.0.div_ceil(denom), stored.1.div_ceil(denom)) {
         return None;
     }
-    let pixels = decoder.decode().ok()?;
-    let mut image = match decoder.info()?.pixel_format {
-        jpeg_decoder::PixelFormat::RGB24 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels)?),
-        jpeg_decoder::PixelFormat::L8 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels)?),
-        _ => return None,
+    let mut pixels = vec![0u8; 3 * scaled.width * scaled.height];
+    let output = turbojpeg::Image {
+        pixels: pixels.as_mut_slice(),
+        width: scaled.width,
+        pitch: 3 * scaled.width,
+        height: scaled.height,
+        format: turbojpeg::PixelFormat::RGB,
     };
+    decoder.decompress(bytes, output).ok()?;
+    let mut image = DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels)?);
     image.apply_orientation(orientation);
     // Which upright axes run against the stored ones.
     let (flip_x, flip_y) = match orientation {

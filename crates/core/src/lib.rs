@@ -29,7 +29,7 @@ pub use applications::SubmitOutcome;
 pub use db::FILE_NAME as DB_FILE;
 pub use error::AppError;
 pub use facade::{AppInfo, Core, CoreConfig, DEFAULT_SERVER_URL};
-pub use face::FrameCheck;
+pub use face::{device_engine, FrameCheck};
 pub use id_photo::IdPhotoCheck;
 pub use keychain::{Keychain, KeychainBackend};
 pub use moves::{MoveSubmitOutcome, PreparedPhoto};

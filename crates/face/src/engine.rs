@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use image::DynamicImage;
 use sha2::{Digest, Sha256};
+use tract_linalg::multithread::{multithread_tract_scope, Executor};
 use tract_onnx::prelude::*;
 
 use crate::align::{align_crop, to_tensor, ALIGNED_SIDE};
@@ -37,6 +38,8 @@ pub struct LocalEngine {
     /// `None` for [`LocalEngine::load_detector`].
     recognizer: Option<Plan>,
     score_threshold: f32,
+    /// Single-threaded unless [`LocalEngine::with_threads`]: the server runs many requests at once.
+    executor: Executor,
 }
 
 const _: fn() = || {
@@ -73,7 +76,22 @@ impl LocalEngine {
             (proto, indices)
         };
         let detector = build_plan(YUNET_FILE, &detector_proto, INPUT_SIDE)?;
-        Ok(Self { detector, detector_outputs, recognizer: None, score_threshold: SCORE_THRESHOLD })
+        Ok(Self {
+            detector,
+            detector_outputs,
+            recognizer: None,
+            score_threshold: SCORE_THRESHOLD,
+            executor: Executor::SingleThread,
+        })
+    }
+
+    /// Runs each model's matrix products on a pool of `threads` (the device, which checks one
+    /// photo at a time while a resident waits). The results are the same bits as on one thread:
+    /// the work is split by output block, never inside a sum.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.executor =
+            if threads > 1 { Executor::multithread_with_name(threads, "face") } else { Executor::SingleThread };
+        self
     }
 
     /// Replaces the detector's score threshold (default 0.6).
@@ -90,7 +108,8 @@ impl LocalEngine {
         let (data, scale) = letterbox(image);
         let side = INPUT_SIDE as usize;
         let input = Tensor::from_shape(&[1, 3, side, side], &data).map_err(inference)?;
-        let outputs = self.detector.run(tvec!(input.into_tvalue())).map_err(inference)?;
+        let outputs = multithread_tract_scope(self.executor.clone(), || self.detector.run(tvec!(input.into_tvalue())))
+            .map_err(inference)?;
         let mut slices: [&[f32]; 12] = [&[]; 12];
         for (level, (slot, &index)) in slices.iter_mut().zip(&self.detector_outputs).enumerate() {
             let values = outputs.get(index).ok_or_else(|| FaceError::Inference("missing detector output".into()))?;
@@ -131,7 +150,8 @@ impl FaceEngine for LocalEngine {
             align_crop(rgb, &face.landmarks).ok_or_else(|| FaceError::Inference("degenerate landmarks".into()))?;
         let side = ALIGNED_SIDE as usize;
         let input = Tensor::from_shape(&[1, 3, side, side], &to_tensor(&crop)).map_err(inference)?;
-        let outputs = recognizer.run(tvec!(input.into_tvalue())).map_err(inference)?;
+        let outputs = multithread_tract_scope(self.executor.clone(), || recognizer.run(tvec!(input.into_tvalue())))
+            .map_err(inference)?;
         let values = outputs.first().ok_or_else(|| FaceError::Inference("no recognizer output".into()))?;
         Embedding::from_values(values.try_as_plain_ram().and_then(|v| v.as_slice::<f32>()).map_err(inference)?.to_vec())
     }

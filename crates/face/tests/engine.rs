@@ -260,3 +260,18 @@ fn the_devices_detector_only_engine_finds_the_same_faces_and_cannot_compare_them
         Ok(_) => panic!("the device's engine has no recognizer, yet it compared faces"),
     }
 }
+
+#[test]
+fn a_threaded_engine_finds_exactly_what_a_single_threaded_one_finds() {
+    let dir = jingtong_face::asset_dir().join("models");
+    let threaded = LocalEngine::load(&dir).expect("models").with_threads(2);
+    for name in ["obama.jpg", "biden.jpg"] {
+        let image = photo(name);
+        let one = analyze(&image);
+        let two = threaded.analyze(&image).expect("analyze");
+        assert_eq!(two.faces, one.faces, "{name}: boxes, landmarks and scores differ with two threads");
+        let a = engine().embed(&image, &one.faces[0]).expect("embed");
+        let b = threaded.embed(&image, &two.faces[0]).expect("embed");
+        assert_eq!(a, b, "{name}: the embedding differs with two threads");
+    }
+}

@@ -1,11 +1,14 @@
 //! One code path for SQLite and PostgreSQL through sqlx's `Any` driver. SQL uses `$N` placeholders
 //! and portable types (TEXT, BIGINT unix milliseconds, BLOB/BYTEA).
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -26,6 +29,60 @@ impl Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// SQLite only: one transaction at a time in this process. SQLite has a single writer, and a
+    /// connection that finds the file locked sleeps in SQLite's busy handler (1, 2, 5 … 100 ms)
+    /// instead of being woken when the lock frees; queuing here hands the lock over at once.
+    write_gate: Option<Arc<Mutex<()>>>,
+}
+
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A transaction from [`Db::begin`]: derefs to the connection, like `&mut *tx` on sqlx's own;
+/// rolled back when dropped without [`Tx::commit`].
+pub struct Tx {
+    // Declared first so it is dropped (rolled back) before the gate opens.
+    inner: Transaction<'static, Any>,
+    _gate: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl Db {
+    /// Begins a transaction (on SQLite, after the one before it in this process has ended).
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let gate = match &self.write_gate {
+            // As long as the pool waits for a connection: a wait this long is an overload (or a
+            // transaction begun inside another), reported like the pool's own timeout.
+            Some(gate) => Some(
+                tokio::time::timeout(ACQUIRE_TIMEOUT, gate.clone().lock_owned())
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)?,
+            ),
+            None => None,
+        };
+        Ok(Tx { inner: self.pool.begin().await?, _gate: gate })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +119,7 @@ pub async fn connect(url: &str) -> Result<Db, DbError> {
     } else {
         return Err(DbError::Scheme);
     };
-    let mut options = AnyPoolOptions::new().max_connections(10).acquire_timeout(Duration::from_secs(10));
+    let mut options = AnyPoolOptions::new().max_connections(10).acquire_timeout(ACQUIRE_TIMEOUT);
     if backend == Backend::Sqlite {
         options = options.after_connect(|conn, _meta| {
             Box::pin(async move {
@@ -82,7 +139,8 @@ pub async fn connect(url: &str) -> Result<Db, DbError> {
         Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
         Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
     }
-    Ok(Db { pool, backend })
+    let write_gate = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+    Ok(Db { pool, backend, write_gate })
 }
 
 #[cfg(test)]

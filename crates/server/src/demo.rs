@@ -109,7 +109,7 @@ fn parse() -> Result<DemoFile, DemoError> {
 /// Loads the fixture, then the registry photos found in `face_testdata`.
 pub async fn load(db: &Db, keys: &Keys, blobs: &dyn BlobStore, face_testdata: &Path) -> Result<(), DemoError> {
     let file = parse()?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     for r in &file.residents {
         sqlx::query(
             "INSERT INTO registry_persons (id, name_enc, id_number_enc, id_number_hash, phone_enc, phone_hash, photo_ref)

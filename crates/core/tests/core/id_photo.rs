@@ -6,7 +6,7 @@ use jingtong_core::id_photo::{has_spec_size, process, process_image, GA_461};
 use jingtong_face::{decode_image, FaceEngine, LocalEngine};
 
 fn engine() -> LocalEngine {
-    LocalEngine::load_detector(jingtong_face::asset_dir().join("models"))
+    jingtong_core::device_engine(&jingtong_face::asset_dir().join("models"))
         .expect("face models (run scripts/fetch-face-assets)")
 }
 

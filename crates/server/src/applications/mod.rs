@@ -228,7 +228,7 @@ async fn create(
         "damage_description": valid.damage_description,
         "remote": station_remote == Some(1),
     });
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     // Ok(Err(id)): an earlier request with this Idempotency-Key created application `id`.
     if let idempotency::Claim::Created(earlier) =
         idempotency::claim(&mut tx, now, &user.user_id, key, request_hash, &id).await?
@@ -359,7 +359,7 @@ pub async fn withdraw_application(
 ) -> Result<Json<ApplicationView>, ApiProblem> {
     resident(&user)?;
     let now = state.now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let row: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT status, bill_id FROM applications WHERE id = $1 AND user_id = $2")
             .bind(&application_id)

@@ -70,7 +70,7 @@ pub async fn ensure_account(
         Role::Admin => "admin",
         Role::Resident => "resident",
     };
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     // Staff have no phone sign-in: the phone columns hold a value no phone can hash to.
     sqlx::query(
         "INSERT INTO users (id, phone_hash, phone_enc, role, verification_level, created_at)
@@ -253,7 +253,7 @@ pub async fn transition_application(
         errors.into_iter().fold(ApiProblem::new(ErrorCode::FieldRequired), |p, (f, c)| p.field(f, c))
     })?;
     let now = state.now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let row: Option<(String, String, Option<String>)> =
         sqlx::query_as("SELECT status, delivery, bill_id FROM applications WHERE id = $1")
             .bind(&application_id)

@@ -42,7 +42,7 @@ pub async fn send(
         return Err(AuthError::Locked { retry_after });
     }
     // Both limits in one transaction: a refused request is counted in neither.
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let mut refused = ratelimit::hit(&mut tx, &format!("sms:phone:{phone_hash}"), &PER_NUMBER, now).await?;
     if refused.is_none() {
         if let Some(ip) = &ip {

@@ -55,7 +55,7 @@ async fn issue_pair(conn: &mut AnyConnection, session_id: &str, now: i64) -> Res
 pub async fn start_session(state: &AppState, user_id: &str) -> Result<TokenPair, sqlx::Error> {
     let now = state.now_ms();
     let session_id = uuid::Uuid::now_v7().to_string();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     sqlx::query("INSERT INTO sessions (id, user_id, created_at) VALUES ($1, $2, $3)")
         .bind(&session_id)
         .bind(user_id)
@@ -113,7 +113,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Refreshed,
     if expires_at <= now {
         return Ok(Refreshed::Invalid);
     }
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let claimed = sqlx::query("UPDATE tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
         .bind(now)
         .bind(&hash)

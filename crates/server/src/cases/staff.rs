@@ -58,7 +58,7 @@ pub async fn insert_case(
 ) -> Result<String, sqlx::Error> {
     let (kind, title, station, officer) = fields;
     let id = uuid::Uuid::now_v7().to_string();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     sqlx::query(
         "INSERT INTO cases (id, person_id, receipt_number, kind, title, status, reported_at, station, officer,
            query_code_hash, phone_enc, status_changed_at, updated_at)
@@ -151,7 +151,7 @@ pub async fn append_event(
     let body = text(&req.text)
         .ok_or_else(|| ApiProblem::new(ErrorCode::FieldRequired).field("text", ErrorCode::FieldRequired))?;
     let now = state.now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let current: Option<(String,)> =
         sqlx::query_as("SELECT status FROM cases WHERE id = $1").bind(&case_id).fetch_optional(&mut *tx).await?;
     let (current,) = current.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))?;

@@ -182,7 +182,7 @@ pub async fn create_challenge(
     let nonce = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let id = uuid::Uuid::now_v7().to_string();
     let expires_at = now + i64::from(CHALLENGE_TTL_SECONDS) * 1000;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     // The gate: one conditional UPDATE takes an attempt, so parallel requests cannot share the last one.
     let day = shanghai_day_start(now);
     let taken = sqlx::query(
@@ -512,7 +512,7 @@ async fn record_decision(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let verified = verdict.reason.is_none();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     sqlx::query(
         "INSERT INTO face_decisions (id, user_id, challenge_id, outcome, reason, scores, frame_hashes, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

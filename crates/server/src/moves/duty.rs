@@ -102,7 +102,7 @@ pub async fn act_on_duty_vehicle_move(
 ) -> Result<Json<DutyMoveView>, ApiProblem> {
     let region = duty_region(&state, &staff).await?.unwrap_or_default();
     let now = state.now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let found: Option<(String,)> =
         sqlx::query_as("SELECT status FROM vehicle_moves WHERE id = $1 AND ($2 = '' OR brigade = $2)")
             .bind(&move_id)

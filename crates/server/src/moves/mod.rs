@@ -228,7 +228,7 @@ async fn insert(
 ) -> Result<Inserted, ApiProblem> {
     let rules = MoveRules::load();
     let (month, wait) = month_of(now);
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     if let idempotency::Claim::Created(earlier) =
         idempotency::claim(&mut tx, now, &user.user_id, key, request_hash, id).await?
     {
@@ -385,7 +385,7 @@ pub async fn remind_vehicle_move(
 ) -> Result<Json<MoveView>, ApiProblem> {
     resident(&user)?;
     let now = state.now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let changed = sqlx::query(
         "UPDATE vehicle_moves SET reminded_at = $1, updated_at = $1
          WHERE id = $2 AND requester_id = $3 AND status = 'waiting' AND reminded_at IS NULL AND created_at <= $4",
@@ -445,7 +445,7 @@ pub async fn resolve_vehicle_move(
 ) -> Result<Json<MoveView>, ApiProblem> {
     resident(&user)?;
     let now = state.now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let changed = sqlx::query(
         "UPDATE vehicle_moves SET status = 'resolved', resolved_at = $1, updated_at = $1, owner_token_hash = NULL
          WHERE id = $2 AND requester_id = $3 AND status <> 'resolved'",
@@ -480,7 +480,7 @@ pub async fn record_answer(
 ) -> Result<(), ApiProblem> {
     answer.check().map_err(field_problem)?;
     let now = state.now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let kind = match answer.reply {
         OwnerReply::Coming => MoveEventKind::Coming,
         OwnerReply::Cannot => MoveEventKind::Cannot,
@@ -617,7 +617,7 @@ pub async fn report_vehicle_move(
 
 pub async fn record_report(state: &AppState, move_id: &str, actor_id: Option<&str>) -> Result<(), ApiProblem> {
     let now = state.now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO vehicle_move_reports (move_id, requester_id, reported_at, status)
          SELECT id, requester_id, $1, 'open' FROM vehicle_moves WHERE id = $2

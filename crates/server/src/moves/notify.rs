@@ -110,7 +110,7 @@ pub async fn tell_owner(
 /// The conditional update makes it happen once, whoever calls it and however often.
 pub async fn escalate(state: &AppState, move_id: &str, from: &[MoveStatus], by: MoveParty) -> Result<bool, ApiProblem> {
     let now = state.now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let mut changed = 0;
     for status in from {
         changed += sqlx::query(

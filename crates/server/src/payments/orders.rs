@@ -71,7 +71,7 @@ pub async fn load_order(state: &AppState, order_id: &str) -> Result<Option<Order
 /// told too, so the payer can no longer confirm it there.
 pub async fn close_if_expired(state: &AppState, order_id: &str) -> Result<bool, sqlx::Error> {
     let now = state.now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let closed = sqlx::query(
         "UPDATE payment_orders SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open' AND expires_at <= $1",
     )
@@ -204,7 +204,7 @@ async fn order_for_bill(
     let due = amount_due(&bill, shanghai_day(now), Lang::ZhCn);
     let order_id = uuid::Uuid::now_v7().to_string();
     let expires_at = now + i64::from(ORDER_TTL_SECONDS) * 1000;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO payment_orders (id, bill_id, user_id, amount_fen, lines, status, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) ON CONFLICT DO NOTHING",
@@ -259,7 +259,7 @@ async fn order_for_bill(
         }
         Err(e) => {
             tracing::error!(error = %e, "provider did not create the order");
-            let mut tx = state.db.pool.begin().await?;
+            let mut tx = state.db.begin().await?;
             sqlx::query(
                 "UPDATE payment_orders SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open'",
             )

@@ -96,7 +96,7 @@ impl LocalProvider {
     pub async fn confirm(&self, prepay_id: &str) -> Result<bool, ProviderError> {
         let now = self.clock.now_ms();
         let transaction_id = format!("4200{}", uuid::Uuid::now_v7().simple());
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let paid = sqlx::query(
             "UPDATE provider_orders SET trade_state = 'SUCCESS', transaction_id = $1, success_time = $2
              WHERE prepay_id = $3 AND trade_state = 'NOTPAY'",

@@ -74,7 +74,7 @@ pub async fn settle(state: &AppState, t: &Transaction, actor: &str) -> Result<Se
     };
     let now = state.now_ms();
     if t.amount.total != order.amount_fen || t.amount.currency != "CNY" {
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = state.db.begin().await?;
         let flagged = sqlx::query("UPDATE payment_orders SET flag = 'amount_mismatch' WHERE id = $1 AND flag IS NULL")
             .bind(&order.id)
             .execute(&mut *tx)
@@ -99,7 +99,7 @@ pub async fn settle(state: &AppState, t: &Transaction, actor: &str) -> Result<Se
     }
     let receipt_number = new_receipt_number();
     let paid_at = now;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     // The gate: only one caller can move the order from open to paid.
     let changed = sqlx::query(
         "UPDATE payment_orders SET status = 'paid', paid_at = $1, transaction_id = $2, receipt_number = $3
@@ -143,7 +143,7 @@ pub async fn settle(state: &AppState, t: &Transaction, actor: &str) -> Result<Se
             return Ok(Settled::Duplicate);
         }
         // Closed before the money came: never applied; recorded once and flagged for a refund.
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = state.db.begin().await?;
         let flagged = sqlx::query(
             "UPDATE payment_orders SET flag = 'refund_required', transaction_id = $1 WHERE id = $2 AND status = 'closed'
                AND (flag IS NULL OR flag <> 'refund_required')",
