@@ -17,6 +17,17 @@ pub struct App {
     pub interactions: u32,
 }
 
+/// Longest a single WebDriver command may go unanswered. WebKitWebDriver can stop answering (it
+/// once did after a popup with the webview's compositing off); a named failure beats a hung suite.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+async fn within<T>(what: impl std::fmt::Display, command: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(COMMAND_TIMEOUT, command).await {
+        Ok(answer) => answer,
+        Err(_) => panic!("WebDriver: {what} got no answer within {COMMAND_TIMEOUT:?}"),
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -87,19 +98,19 @@ impl App {
     }
 
     pub async fn find(&self, css: &str) -> Element {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(30))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+        within(
+            format!("find {css}"),
+            self.client.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css(css)),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
     }
 
     pub async fn click(&mut self, css: &str) {
         // A closing dialog's overlay can cover the target for a moment: retry briefly.
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            match self.find(css).await.click().await {
+            match within(format!("click {css}"), self.find(css).await.click()).await {
                 Ok(_) => break,
                 Err(e) if Instant::now() < deadline => {
                     eprintln!("click {css} not taken yet ({e}); retrying");
@@ -112,7 +123,9 @@ impl App {
     }
 
     pub async fn type_into(&mut self, css: &str, text: &str) {
-        self.find(css).await.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        within(format!("type into {css}"), self.find(css).await.send_keys(text))
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
         self.interactions += 1;
     }
 
@@ -132,12 +145,14 @@ impl App {
         "#;
         let data = base64::engine::general_purpose::STANDARD.encode(bytes);
         let args = vec![css.into(), data.into(), name.into(), mime.into()];
-        self.client.execute(script, args).await.unwrap_or_else(|e| panic!("file for {css}: {e}"));
+        within(format!("file for {css}"), self.client.execute(script, args))
+            .await
+            .unwrap_or_else(|e| panic!("file for {css}: {e}"));
         self.interactions += 1;
     }
 
     pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap()
+        within(format!("text of {css}"), self.find(css).await.text()).await.unwrap()
     }
 
     /// Waits until `css` shows text containing `want`.
@@ -157,7 +172,8 @@ impl App {
     pub async fn wait_for_count(&self, css: &str, n: usize) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let have = self.client.find_all(Locator::Css(css)).await.map_or(0, |v| v.len());
+            let have =
+                within(format!("find all {css}"), self.client.find_all(Locator::Css(css))).await.map_or(0, |v| v.len());
             if have >= n {
                 return;
             }
@@ -169,7 +185,19 @@ impl App {
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         // WebKit paints the last DOM change a frame or two later than the DOM reports it.
         tokio::time::sleep(Duration::from_millis(800)).await;
-        let png = self.client.screenshot().await.unwrap();
+        // WebKitGTK drawing without compositing (the app's setting) answers a snapshot only after
+        // its next paint, and a settled page never paints again: schedule a few invisible repaints
+        // that land while the snapshot is pending.
+        let nudge = r#"
+            for (const ms of [100, 300, 700, 1500]) {
+                setTimeout(() => {
+                    document.body.style.outline = '1px solid transparent';
+                    requestAnimationFrame(() => { document.body.style.outline = ''; });
+                }, ms);
+            }
+        "#;
+        within("repaint before a screenshot", self.client.execute(nudge, vec![])).await.unwrap();
+        let png = within(format!("screenshot {name}"), self.client.screenshot()).await.unwrap();
         let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{name}.png"));
         std::fs::write(&path, png).unwrap();
         path
@@ -183,7 +211,7 @@ impl App {
     }
 
     pub async fn close(self) {
-        let _ = self.client.clone().close().await;
+        let _ = within("close", self.client.clone().close()).await;
         // Drop stops the process group.
     }
 }
