@@ -164,8 +164,9 @@ fn process_jpeg(bytes: &[u8], engine: &LocalEngine, spec: &Spec) -> Option<Proce
     }
 }
 
-/// Most scans a progressive JPEG may have: a crafted file with thousands of tiny scans would
-/// otherwise keep the decoder busy for minutes (libjpeg-turbo's own advice for untrusted input).
+/// Most scans a progressive JPEG may have here (libjpeg-turbo's advice for untrusted input): a
+/// crafted file with thousands of tiny scans fails fast instead of keeping libjpeg-turbo busy for
+/// minutes. Like any JPEG libjpeg-turbo refuses, it then goes to the image crate's decoder.
 const MAX_SCANS: u32 = 500;
 
 /// Decodes at 1/`denom` (1, 2, 4 or 8) of the stored size with libjpeg-turbo, always to RGB, and
