@@ -104,20 +104,8 @@ fn first_screen_shown() {
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
-/// A one-page app of forms and lists needs no GPU compositing: without it WebKitGTK draws in
-/// software and never sets up OpenGL, which under Xvfb (Mesa's llvmpipe) halved the web process's
-/// memory and start-up time (issue 8's note). Set before WebKit starts, inherited by its processes;
-/// a value already in the environment wins.
-fn draw_without_compositing() {
-    #[cfg(target_os = "linux")]
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    }
-}
-
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
-    draw_without_compositing();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,jingtong=debug".into()),

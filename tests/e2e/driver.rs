@@ -185,18 +185,6 @@ impl App {
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         // WebKit paints the last DOM change a frame or two later than the DOM reports it.
         tokio::time::sleep(Duration::from_millis(800)).await;
-        // WebKitGTK drawing without compositing (the app's setting) answers a snapshot only after
-        // its next paint, and a settled page never paints again: schedule a few invisible repaints
-        // that land while the snapshot is pending.
-        let nudge = r#"
-            for (const ms of [100, 300, 700, 1500]) {
-                setTimeout(() => {
-                    document.body.style.outline = '1px solid transparent';
-                    requestAnimationFrame(() => { document.body.style.outline = ''; });
-                }, ms);
-            }
-        "#;
-        within("repaint before a screenshot", self.client.execute(nudge, vec![])).await.unwrap();
         let png = within(format!("screenshot {name}"), self.client.screenshot()).await.unwrap();
         let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{name}.png"));
         std::fs::write(&path, png).unwrap();
