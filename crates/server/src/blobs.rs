@@ -50,6 +50,34 @@ impl LocalBlobStore {
     }
 }
 
+/// Writes beside, then renames (a reader never sees half a file), with the file and then its folder
+/// flushed to disk: once the caller commits a row naming this key, a power loss cannot lose the bytes.
+fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), BlobError> {
+    use std::io::Write;
+    let parent = path.parent().ok_or(BlobError::BadKey)?;
+    // Folders made now must be flushed into their own parents as well.
+    let new_dirs: Vec<&Path> = parent.ancestors().take_while(|d| !d.exists()).collect();
+    std::fs::create_dir_all(parent)?;
+    let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::now_v7().simple()));
+    let written = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    std::fs::File::open(parent)?.sync_all()?;
+    for dir in new_dirs {
+        if let Some(up) = dir.parent() {
+            std::fs::File::open(up)?.sync_all()?;
+        }
+    }
+    Ok(())
+}
+
 pub fn sha256_bytes(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -58,14 +86,11 @@ pub fn sha256_bytes(bytes: &[u8]) -> String {
 impl BlobStore for LocalBlobStore {
     async fn put(&self, key: &str, bytes: &[u8]) -> Result<String, BlobError> {
         let path = self.path(key)?;
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
-        // Write beside, then rename: a reader never sees half a file.
-        let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::now_v7().simple()));
-        tokio::fs::write(&tmp, bytes).await?;
-        tokio::fs::rename(&tmp, &path).await?;
-        Ok(sha256_bytes(bytes))
+        let bytes = bytes.to_vec();
+        // Blocking file calls on the blocking pool (tokio::fs would hop there once per call anyway).
+        tokio::task::spawn_blocking(move || write_durably(&path, &bytes).map(|()| sha256_bytes(&bytes)))
+            .await
+            .map_err(|e| BlobError::Io(std::io::Error::other(e)))?
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {

@@ -177,39 +177,56 @@ async fn create(
         return Err(ApiProblem::new(ErrorCode::PlateNotRegistered).field("plate", ErrorCode::PlateNotRegistered));
     }
     let id = uuid::Uuid::now_v7().to_string();
-    let mut photos = Vec::with_capacity(valid.photos.len());
-    for (n, bytes) in valid.photos.iter().enumerate() {
-        let key = format!("moves/{id}/{n}.jpg");
-        let sha = state.blobs.put(&key, bytes).await.map_err(|e| ApiProblem::internal(&e))?;
-        photos.push((key, sha));
+    // Side by side: each photo waits for its own flush to disk.
+    let keys: Vec<String> = (0..valid.photos.len()).map(|n| format!("moves/{id}/{n}.jpg")).collect();
+    let stored =
+        futures_util::future::join_all(keys.iter().zip(&valid.photos).map(|(k, b)| state.blobs.put(k, b))).await;
+    if let Some(e) = stored.iter().find_map(|r| r.as_ref().err()) {
+        let e = ApiProblem::internal(e);
+        for key in &keys {
+            let _ = state.blobs.delete(key).await;
+        }
+        return Err(e);
     }
+    let photos: Vec<(String, String)> = keys.into_iter().zip(stored.into_iter().flatten()).collect();
     let result = insert(state, user, idem, &valid, owner.as_ref(), &id, &photos, now).await;
-    if !matches!(result, Ok(Inserted::New(_))) {
+    if !matches!(result, Ok(Inserted::New { .. })) {
         for (key, _) in &photos {
             let _ = state.blobs.delete(key).await;
         }
     }
-    let token = match result? {
-        Inserted::New(token) => token,
+    let (token, in_app) = match result? {
+        Inserted::New { token, in_app } => (token, in_app),
         Inserted::Earlier(id) => return Ok(Created::Earlier(id)),
     };
     // The notice goes out after the commit; the timeline already says by which channel.
     // The request is committed: a failed notice must not turn it into an error the driver retries (the
     // retry would meet its own open request). Unanswered, it still escalates on its timer.
     if owner.is_some() {
-        if let Err(e) = notify::tell_owner(state, &id, token.as_deref(), false).await {
+        let notice = notify::Notice {
+            move_id: &id,
+            plate: &valid.plate,
+            reason: valid.reason,
+            address: &valid.address,
+            reminder: false,
+        };
+        if let Err(e) = notify::send_notice(state, &notice, in_app.as_deref(), owner.as_ref(), token.as_deref()).await {
             tracing::warn!(move_id = %id, code = %e.code, "telling the owner failed; the escalation timer still runs");
         }
     }
-    notify::notify_parties(state, &id, "挪车请求已发送").await?;
+    notify::publish_to_parties(state, &id, user.user_id.clone(), in_app, "挪车请求已发送");
     tracing::info!(move_id = %id, registered = owner.is_some(), "vehicle move created");
     let view = view::load(state, &Viewer::User(&user.user_id), &id).await?;
     Ok(Created::New(Box::new(view.ok_or_else(|| ApiProblem::internal(&"created row"))?)))
 }
 
 enum Inserted {
-    /// Committed; the SMS link's token when the owner is reached by SMS.
-    New(Option<String>),
+    /// Committed; the SMS link's token when the owner is reached by SMS, the owner's account when
+    /// reached in the app.
+    New {
+        token: Option<String>,
+        in_app: Option<String>,
+    },
     Earlier(String),
 }
 
@@ -304,7 +321,7 @@ async fn insert(
         jobs::enqueue(&mut *tx, notify::ESCALATE_JOB, &payload, now + rules.escalate_after_ms(), now).await?;
     }
     tx.commit().await?;
-    Ok(Inserted::New(token))
+    Ok(Inserted::New { token, in_app })
 }
 
 /// The caller's requests and the requests about the caller's vehicles, newest first.

@@ -93,15 +93,46 @@ pub async fn tell_owner(
     let Some((plate, owner_user_id, address, reason)) = row else { return Ok(()) };
     let plate = Plate::parse(&plate).map_err(|_| ApiProblem::internal(&"stored plate"))?;
     let reason = MoveReason::parse(&reason).unwrap_or(MoveReason::Other);
+    let owner = match owner_user_id {
+        Some(_) => None,
+        None => owner_of(state, &plate).await?,
+    };
+    let address = match owner {
+        Some(_) => state.keys.decrypt_string(ADDRESS, &address).map_err(|e| ApiProblem::internal(&e))?,
+        None => String::new(),
+    };
+    let notice = Notice { move_id, plate: &plate, reason, address: &address, reminder };
+    send_notice(state, &notice, owner_user_id.as_deref(), owner.as_ref(), token).await
+}
+
+/// What a notice is about.
+pub struct Notice<'a> {
+    pub move_id: &'a str,
+    pub plate: &'a Plate,
+    pub reason: MoveReason,
+    /// Only the SMS names the place (the app shows the request itself).
+    pub address: &'a str,
+    pub reminder: bool,
+}
+
+/// Sends the notice: in the owner's app when `owner_user_id` is set, else by SMS to the registry's
+/// phone of `owner` with the link carrying `token`; neither when the owner cannot be reached.
+pub async fn send_notice(
+    state: &AppState,
+    notice: &Notice<'_>,
+    owner_user_id: Option<&str>,
+    owner: Option<&Owner>,
+    token: Option<&str>,
+) -> Result<(), ApiProblem> {
     if let Some(owner) = owner_user_id {
-        publish(state, vec![owner], CHANGE_KIND, move_id, &app_summary(&plate, reason, reminder));
+        let summary = app_summary(notice.plate, notice.reason, notice.reminder);
+        publish(state, vec![owner.to_owned()], CHANGE_KIND, notice.move_id, &summary);
         return Ok(());
     }
-    let Some(owner) = owner_of(state, &plate).await? else { return Ok(()) };
-    let (Some(phone), Some(token)) = (owner.phone, token) else { return Ok(()) };
-    let address = state.keys.decrypt_string(ADDRESS, &address).map_err(|e| ApiProblem::internal(&e))?;
+    let (Some(owner), Some(token)) = (owner, token) else { return Ok(()) };
+    let Some(phone) = owner.phone.clone() else { return Ok(()) };
     let link = format!("{}/m/{token}", state.base_url);
-    let text = sms_text(&plate, &owner.description, &address, reason, &link, reminder);
+    let text = sms_text(notice.plate, &owner.description, notice.address, notice.reason, &link, notice.reminder);
     state.sms.send(&SmsMessage { phone, text, code: String::new() }).await.map_err(|e| ApiProblem::internal(&e))?;
     Ok(())
 }
@@ -141,9 +172,14 @@ pub async fn notify_parties(state: &AppState, move_id: &str, summary: &str) -> R
             .fetch_optional(&state.db.pool)
             .await?;
     if let Some((requester, owner)) = row {
-        publish(state, std::iter::once(requester).chain(owner).collect(), CHANGE_KIND, move_id, summary);
+        publish_to_parties(state, move_id, requester, owner, summary);
     }
     Ok(())
+}
+
+/// Pushes a change to the requester's and (when in the app) the owner's open apps.
+pub fn publish_to_parties(state: &AppState, move_id: &str, requester: String, owner: Option<String>, summary: &str) {
+    publish(state, std::iter::once(requester).chain(owner).collect(), CHANGE_KIND, move_id, summary);
 }
 
 /// The escalation timer: still waiting at the deadline → the duty queue.
