@@ -4,8 +4,11 @@ use image::{DynamicImage, RgbImage};
 
 use crate::{BoundingBox, Face};
 
-/// YuNet's fixed input side (the ONNX graph is 1×3×640×640).
+/// YuNet's largest input side (the ONNX graph declares 1×3×640×640; its reshapes and upsampling
+/// take any height and width that are multiples of [`ALIGN`], as OpenCV runs it).
 pub(crate) const INPUT_SIDE: u32 = 640;
+/// Input sides are multiples of the coarsest stride.
+pub(crate) const ALIGN: u32 = 32;
 /// Feature-map strides of the three output levels.
 pub(crate) const STRIDES: [u32; 3] = [8, 16, 32];
 /// Output names, in the order [`decode`] expects them.
@@ -14,38 +17,67 @@ pub(crate) const OUTPUT_NAMES: [&str; 12] = [
     "kps_32",
 ];
 
-/// Lays `image` out as a 1×3×640×640 BGR tensor with values 0–255, as `FaceDetectorYN` feeds the
-/// model: at its own size, padded right and bottom with black, like OpenCV running YuNet at the
-/// image's size; images larger than 640 pixels are first scaled down to fit, keeping their aspect
-/// ratio. Small images are never scaled up: the landmarks of an upscaled face came out measurably
-/// noisier (see THRESHOLDS.md). Returns the tensor data and the scale from image to input pixels.
-pub(crate) fn letterbox(image: &DynamicImage) -> (Vec<f32>, f32) {
-    let (w, h) = (image.width(), image.height());
+/// The image's size once scaled to fit [`INPUT_SIDE`] (never up), as the letterbox scales it.
+fn scaled_size(w: u32, h: u32) -> (u32, u32) {
     let side = INPUT_SIDE as f32;
     let scale = (side / w as f32).min(side / h as f32).min(1.0);
     let nw = ((w as f32 * scale).round() as u32).clamp(1, INPUT_SIDE);
     let nh = ((h as f32 * scale).round() as u32).clamp(1, INPUT_SIDE);
-    // DynamicImage's own methods run the image crate's optimised code; generic imageops calls
-    // would be compiled into this crate, unoptimised in dev builds, and take a second per photo.
-    // Downscaling only (small images keep their size): the image crate's fast area-averaging
-    // thumbnail is antialiased and several times faster than a filtered resize of a large photo.
-    let resized = if (nw, nh) == (w, h) { None } else { Some(image.thumbnail_exact(nw, nh)) };
-    let src = resized.as_ref().unwrap_or(image);
+    (nw, nh)
+}
+
+/// The smallest input that holds `image` as [`letterbox`] lays it out: a 4:3 photo runs on
+/// 640×480 instead of 640×640, a quarter less work.
+pub(crate) fn fitted_size(image: &DynamicImage) -> InputSize {
+    let (nw, nh) = scaled_size(image.width(), image.height());
+    InputSize { width: nw.next_multiple_of(ALIGN), height: nh.next_multiple_of(ALIGN) }
+}
+
+/// The detector's input: `width`×`height` pixels (multiples of [`ALIGN`], at most [`INPUT_SIDE`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct InputSize {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl InputSize {
+    pub(crate) const FULL: InputSize = InputSize { width: INPUT_SIDE, height: INPUT_SIDE };
+
+    /// Cells of the output level with this stride, as (columns, rows).
+    pub(crate) fn cells(self, stride: u32) -> (usize, usize) {
+        ((self.width / stride) as usize, (self.height / stride) as usize)
+    }
+}
+
+/// Lays `image` out as a 1×3×H×W BGR tensor with values 0–255, as `FaceDetectorYN` feeds the
+/// model: at its own size, padded right and bottom with black to a multiple of 32, like OpenCV
+/// running YuNet at the image's size; images larger than 640 pixels are first scaled down to fit,
+/// keeping their aspect ratio. Small images are never scaled up: the landmarks of an upscaled face
+/// came out measurably noisier (see THRESHOLDS.md). `input` is the size to lay it out in (at
+/// least [`fitted_size`]'s). Returns the tensor data and the scale from image to input pixels.
+pub(crate) fn letterbox(image: &DynamicImage, input: InputSize) -> (Vec<f32>, f32) {
+    let (w, h) = (image.width(), image.height());
+    let (nw, nh) = scaled_size(w, h);
     let converted;
-    let rgb: &RgbImage = match src.as_rgb8() {
+    let full: &RgbImage = match image.as_rgb8() {
         Some(rgb) => rgb,
         None => {
-            converted = src.to_rgb8();
+            converted = image.to_rgb8();
             &converted
         }
     };
-    let plane = (INPUT_SIDE * INPUT_SIDE) as usize;
+    // Downscaling only (small images keep their size), by area average: antialiased, and with
+    // SIMD a few milliseconds for a 3-megapixel photo.
+    let resized = if (nw, nh) == (w, h) { None } else { Some(area_average(full, nw, nh)) };
+    let rgb = resized.as_ref().unwrap_or(full);
+    debug_assert!(nw <= input.width && nh <= input.height);
+    let plane = (input.width * input.height) as usize;
     let mut data = vec![0f32; 3 * plane];
     let (b, rest) = data.split_at_mut(plane);
     let (g, r) = rest.split_at_mut(plane);
     let row_len = nw as usize * 3;
     for (y, row) in rgb.as_raw().chunks_exact(row_len).enumerate() {
-        let base = y * INPUT_SIDE as usize;
+        let base = y * input.width as usize;
         for (x, p) in row.chunks_exact(3).enumerate() {
             r[base + x] = p[0] as f32;
             g[base + x] = p[1] as f32;
@@ -57,14 +89,38 @@ pub(crate) fn letterbox(image: &DynamicImage) -> (Vec<f32>, f32) {
     (data, effective)
 }
 
-/// Decodes the 12 YuNet outputs (ordered as [`OUTPUT_NAMES`]) into faces in image pixels
-/// (input pixels divided by `scale`), keeps those scoring at least `score_threshold` and applies
-/// greedy non-maximum suppression at `nms_iou`. Faces come out highest score first.
-pub(crate) fn decode(outputs: &[&[f32]; 12], scale: f32, score_threshold: f32, nms_iou: f32) -> Vec<Face> {
+/// `image` scaled down to `w`×`h` with a box filter (each output pixel the mean of the input
+/// pixels it covers).
+fn area_average(image: &RgbImage, w: u32, h: u32) -> RgbImage {
+    use fast_image_resize::{images::Image, images::ImageRef, FilterType, PixelType, ResizeAlg, ResizeOptions};
+    let mut out = RgbImage::new(w, h);
+    let resized = (|| {
+        let src = ImageRef::new(image.width(), image.height(), image.as_raw(), PixelType::U8x3).ok()?;
+        let mut dst = Image::from_slice_u8(w, h, &mut out, PixelType::U8x3).ok()?;
+        let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Box));
+        fast_image_resize::Resizer::new().resize(&src, &mut dst, &options).ok()
+    })();
+    match resized {
+        Some(()) => out,
+        // Not reached (RGB in and out, sizes checked); the image crate's slower one otherwise.
+        None => DynamicImage::ImageRgb8(image.clone()).thumbnail_exact(w, h).to_rgb8(),
+    }
+}
+
+/// Decodes the 12 YuNet outputs (ordered as [`OUTPUT_NAMES`]) of an `input`-sized run into faces
+/// in image pixels (input pixels divided by `scale`), keeps those scoring at least
+/// `score_threshold` and applies greedy non-maximum suppression at `nms_iou`. Faces come out
+/// highest score first.
+pub(crate) fn decode(
+    outputs: &[&[f32]; 12],
+    input: InputSize,
+    scale: f32,
+    score_threshold: f32,
+    nms_iou: f32,
+) -> Vec<Face> {
     let mut faces = Vec::new();
     for (level, &stride) in STRIDES.iter().enumerate() {
-        let cols = (INPUT_SIDE / stride) as usize;
-        let rows = cols;
+        let (cols, rows) = input.cells(stride);
         let (cls, obj, bbox, kps) = (outputs[level], outputs[3 + level], outputs[6 + level], outputs[9 + level]);
         let s = stride as f32;
         for r in 0..rows {
@@ -130,7 +186,7 @@ mod tests {
             &cls[0], &cls[1], &cls[2], &obj[0], &obj[1], &obj[2], &bbox[0], &bbox[1], &bbox[2], &kps[0], &kps[1],
             &kps[2],
         ];
-        let faces = decode(&outs, 0.5, 0.6, 0.3);
+        let faces = decode(&outs, InputSize::FULL, 0.5, 0.6, 0.3);
         assert_eq!(faces.len(), 1);
         let f = faces[0];
         assert!((f.score - 0.9).abs() < 1e-6);
@@ -152,15 +208,25 @@ mod tests {
 
     #[test]
     fn letterbox_keeps_aspect_and_orders_bgr() {
-        let img = RgbImage::from_pixel(1280, 640, image::Rgb([10, 20, 30]));
-        let (data, scale) = letterbox(&DynamicImage::ImageRgb8(img));
+        let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(1280, 650, image::Rgb([10, 20, 30])));
+        // 640×325 once scaled: rows padded to 352, the next multiple of 32.
+        let input = fitted_size(&img);
+        assert_eq!(input, InputSize { width: 640, height: 352 });
+        let (data, scale) = letterbox(&img, input);
         assert_eq!(scale, 0.5);
-        let plane = (INPUT_SIDE * INPUT_SIDE) as usize;
+        let plane = (input.width * input.height) as usize;
+        assert_eq!(data.len(), 3 * plane);
         assert_eq!((data[0], data[plane], data[2 * plane]), (30.0, 20.0, 10.0));
-        // Below the scaled image (320 rows) is black padding.
-        assert_eq!(data[330 * INPUT_SIDE as usize], 0.0);
+        // Below the scaled image (325 rows) is black padding.
+        assert_eq!(data[330 * input.width as usize], 0.0);
+        // The same image in the full square input: same pixels, more padding.
+        let (square, _) = letterbox(&img, InputSize::FULL);
+        assert_eq!(square[640 * 324], 30.0);
+        assert_eq!(square[640 * 600], 0.0);
         // Small images keep their size.
-        let (data, scale) = letterbox(&DynamicImage::ImageRgb8(RgbImage::from_pixel(100, 50, image::Rgb([1, 2, 3]))));
+        let small = DynamicImage::ImageRgb8(RgbImage::from_pixel(100, 50, image::Rgb([1, 2, 3])));
+        assert_eq!(fitted_size(&small), InputSize { width: 128, height: 64 });
+        let (data, scale) = letterbox(&small, fitted_size(&small));
         assert_eq!(scale, 1.0);
         assert_eq!((data[99], data[100]), (3.0, 0.0));
     }

@@ -1,5 +1,5 @@
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use image::DynamicImage;
 use sha2::{Digest, Sha256};
@@ -7,7 +7,7 @@ use tract_linalg::multithread::{multithread_tract_scope, Executor};
 use tract_onnx::prelude::*;
 
 use crate::align::{align_crop, to_tensor, ALIGNED_SIDE};
-use crate::detect::{decode, letterbox, INPUT_SIDE, OUTPUT_NAMES};
+use crate::detect::{decode, fitted_size, letterbox, InputSize, OUTPUT_NAMES};
 use crate::fold::fold_constant_dequantize;
 use crate::{quality, Embedding, Face, FaceEngine, FaceError, FrameAnalysis};
 
@@ -27,12 +27,21 @@ const NMS_IOU: f32 = 0.3;
 
 type Plan = Arc<TypedRunnableModel>;
 
+/// Detector plans kept for input sizes other than the full square (a camera's 640×480 frames, a
+/// portrait photo's 480×640, …); past this many, other sizes run padded in the square plan.
+const MAX_SIZED_PLANS: usize = 6;
+
 /// The offline engine: YuNet and SFace loaded once into optimised tract plans (the device loads
 /// YuNet alone: it only checks frames, the server compares faces).
 ///
 /// `Send + Sync`: share one in an `Arc` across threads; every call runs its own plan state.
 pub struct LocalEngine {
+    /// The 640×640 plan, built at load.
     detector: Plan,
+    /// The detector's graph with its weights folded, to plan other input sizes when first needed.
+    detector_proto: Arc<tract_onnx::pb::ModelProto>,
+    /// Plans built for the sizes of the images seen so far.
+    sized: Arc<Mutex<Vec<(InputSize, Plan)>>>,
     /// Index of each of [`OUTPUT_NAMES`] in the detector's outputs.
     detector_outputs: [usize; 12],
     /// `None` for [`LocalEngine::load_detector`].
@@ -53,8 +62,8 @@ impl LocalEngine {
     pub fn load(dir: impl AsRef<Path>) -> Result<Self, FaceError> {
         let dir = dir.as_ref();
         let detector = Self::load_detector(dir)?;
-        let recognizer =
-            build_plan(RECOGNIZER_FILE, &read_model(dir, RECOGNIZER_FILE, RECOGNIZER_SHA256)?, ALIGNED_SIDE)?;
+        const ALIGNED: InputSize = InputSize { width: ALIGNED_SIDE, height: ALIGNED_SIDE };
+        let recognizer = build_plan(RECOGNIZER_FILE, &read_model(dir, RECOGNIZER_FILE, RECOGNIZER_SHA256)?, ALIGNED)?;
         Ok(Self { recognizer: Some(recognizer), ..detector })
     }
 
@@ -75,9 +84,11 @@ impl LocalEngine {
             }
             (proto, indices)
         };
-        let detector = build_plan(YUNET_FILE, &detector_proto, INPUT_SIDE)?;
+        let detector = build_plan(YUNET_FILE, &detector_proto, InputSize::FULL)?;
         Ok(Self {
             detector,
+            detector_proto: Arc::new(without_fixed_shapes(detector_proto)),
+            sized: Arc::default(),
             detector_outputs,
             recognizer: None,
             score_threshold: SCORE_THRESHOLD,
@@ -105,16 +116,17 @@ impl LocalEngine {
         if image.width() == 0 || image.height() == 0 {
             return Ok(Vec::new());
         }
-        let (data, scale) = letterbox(image);
-        let side = INPUT_SIDE as usize;
-        let input = Tensor::from_shape(&[1, 3, side, side], &data).map_err(inference)?;
-        let outputs = multithread_tract_scope(self.executor.clone(), || self.detector.run(tvec!(input.into_tvalue())))
+        let (size, plan) = self.plan_for(fitted_size(image))?;
+        let (data, scale) = letterbox(image, size);
+        let input = Tensor::from_shape(&[1, 3, size.height as usize, size.width as usize], &data).map_err(inference)?;
+        let outputs = multithread_tract_scope(self.executor.clone(), || plan.run(tvec!(input.into_tvalue())))
             .map_err(inference)?;
         let mut slices: [&[f32]; 12] = [&[]; 12];
         for (level, (slot, &index)) in slices.iter_mut().zip(&self.detector_outputs).enumerate() {
             let values = outputs.get(index).ok_or_else(|| FaceError::Inference("missing detector output".into()))?;
             *slot = values.try_as_plain_ram().and_then(|v| v.as_slice::<f32>()).map_err(inference)?;
-            let cells = (INPUT_SIDE / crate::detect::STRIDES[level % 3]).pow(2) as usize;
+            let (cols, rows) = size.cells(crate::detect::STRIDES[level % 3]);
+            let cells = cols * rows;
             let per_cell = [1, 1, 4, 10][level / 3];
             if slot.len() != cells * per_cell {
                 return Err(FaceError::Inference(format!(
@@ -124,7 +136,35 @@ impl LocalEngine {
                 )));
             }
         }
-        Ok(decode(&slices, scale, self.score_threshold, NMS_IOU))
+        Ok(decode(&slices, size, scale, self.score_threshold, NMS_IOU))
+    }
+
+    /// The plan for `size`, built on first use (tens of milliseconds); the padded square plan
+    /// once [`MAX_SIZED_PLANS`] other sizes have been seen.
+    fn plan_for(&self, size: InputSize) -> Result<(InputSize, Plan), FaceError> {
+        if size == InputSize::FULL {
+            return Ok((size, self.detector.clone()));
+        }
+        let known = |plans: &Vec<(InputSize, Plan)>| plans.iter().find(|(s, _)| *s == size).map(|(_, p)| p.clone());
+        {
+            let plans = self.sized.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(plan) = known(&plans) {
+                return Ok((size, plan));
+            }
+            if plans.len() >= MAX_SIZED_PLANS {
+                return Ok((InputSize::FULL, self.detector.clone()));
+            }
+        }
+        // Built outside the lock: other sizes keep running meanwhile.
+        let plan = build_plan(YUNET_FILE, &self.detector_proto, size)?;
+        let mut plans = self.sized.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(plan) = known(&plans) {
+            return Ok((size, plan));
+        }
+        if plans.len() < MAX_SIZED_PLANS {
+            plans.push((size, plan.clone()));
+        }
+        Ok((size, plan))
     }
 }
 
@@ -178,15 +218,30 @@ fn read_model(dir: &Path, file: &'static str, sha256: &'static str) -> Result<tr
     Ok(proto)
 }
 
-fn build_plan(file: &'static str, proto: &tract_onnx::pb::ModelProto, side: u32) -> Result<Plan, FaceError> {
+fn build_plan(file: &'static str, proto: &tract_onnx::pb::ModelProto, size: InputSize) -> Result<Plan, FaceError> {
     let model_error = |e: TractError| FaceError::Model { name: file, message: format!("{e:?}") };
-    let side = side as usize;
+    let (h, w) = (size.height as usize, size.width as usize);
     tract_onnx::onnx()
         .model_for_proto_model(proto)
-        .and_then(|m| m.with_input_fact(0, f32::fact([1, 3, side, side]).into()))
+        .and_then(|m| m.with_input_fact(0, f32::fact([1, 3, h, w]).into()))
         .and_then(|m| m.into_optimized())
         .and_then(|m| m.into_runnable())
         .map_err(model_error)
+}
+
+/// The graph without the 640×640 shapes the file records for its intermediate values and outputs,
+/// so tract infers them from another input size.
+fn without_fixed_shapes(mut proto: tract_onnx::pb::ModelProto) -> tract_onnx::pb::ModelProto {
+    use tract_onnx::pb::type_proto::Value;
+    if let Some(graph) = proto.graph.as_mut() {
+        graph.value_info.clear();
+        for output in &mut graph.output {
+            if let Some(Value::TensorType(tensor)) = output.r#type.as_mut().and_then(|t| t.value.as_mut()) {
+                tensor.shape = None;
+            }
+        }
+    }
+    proto
 }
 
 fn hex(bytes: &[u8]) -> String {

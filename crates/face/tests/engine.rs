@@ -275,3 +275,30 @@ fn a_threaded_engine_finds_exactly_what_a_single_threaded_one_finds() {
         assert_eq!(a, b, "{name}: the embedding differs with two threads");
     }
 }
+
+#[test]
+fn a_portrait_photo_on_its_fitted_input_finds_the_face_the_square_input_finds() {
+    // obama.jpg is 910×1137: scaled to 512×640, it runs on a 512×640 input. The same pixels on a
+    // black square canvas run on the 640×640 input, with the padding the old plan always had.
+    let image = photo("obama.jpg");
+    let (w, h) = (image.width(), image.height());
+    assert!(w < h, "the test needs a portrait photo");
+    let mut square = image::RgbImage::new(h, h);
+    image::imageops::replace(&mut square, &image.to_rgb8(), 0, 0);
+    let fitted = single_face(&image, "obama.jpg on its 512×640 input");
+    let padded = single_face(&DynamicImage::ImageRgb8(square), "obama.jpg padded to a square");
+    let near = |a: f32, b: f32| (a - b).abs() <= 0.02 * fitted.bbox.width;
+    assert!(
+        near(fitted.bbox.x, padded.bbox.x)
+            && near(fitted.bbox.y, padded.bbox.y)
+            && near(fitted.bbox.width, padded.bbox.width)
+            && near(fitted.bbox.height, padded.bbox.height),
+        "the face box moved with the input size: {:?} vs {:?}",
+        fitted.bbox,
+        padded.bbox
+    );
+    for (a, b) in fitted.landmarks.iter().zip(&padded.landmarks) {
+        assert!(near(a[0], b[0]) && near(a[1], b[1]), "a landmark moved: {a:?} vs {b:?}");
+    }
+    assert!((fitted.score - padded.score).abs() < 0.05, "score {} vs {}", fitted.score, padded.score);
+}
