@@ -307,14 +307,7 @@ fn to_full_size(mut analysis: FrameAnalysis, d: f32, (ox, oy): (f32, f32)) -> Fr
 /// decoded pixels: no copy of the crop).
 fn resize_crop(image: &DynamicImage, (x, y, w, h): (u32, u32, u32, u32), spec: &Spec) -> Option<RgbImage> {
     use fast_image_resize::{images::ImageRef, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-    let converted;
-    let rgb = match image.as_rgb8() {
-        Some(rgb) => rgb,
-        None => {
-            converted = image.to_rgb8();
-            &converted
-        }
-    };
+    let rgb = jingtong_face::rgb(image);
     let src = ImageRef::new(rgb.width(), rgb.height(), rgb.as_raw(), PixelType::U8x3).ok()?;
     let mut out = RgbImage::new(spec.width, spec.height);
     let mut dst =

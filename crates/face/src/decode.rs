@@ -22,3 +22,11 @@ pub fn decode_image(bytes: &[u8]) -> Result<DynamicImage, FaceError> {
     image.apply_orientation(orientation);
     Ok(image)
 }
+
+/// The image as 8-bit RGB: borrowed when it already is, converted otherwise.
+pub fn rgb(image: &DynamicImage) -> std::borrow::Cow<'_, image::RgbImage> {
+    match image.as_rgb8() {
+        Some(rgb) => std::borrow::Cow::Borrowed(rgb),
+        None => std::borrow::Cow::Owned(image.to_rgb8()),
+    }
+}

@@ -58,18 +58,11 @@ impl InputSize {
 pub(crate) fn letterbox(image: &DynamicImage, input: InputSize) -> (Vec<f32>, f32) {
     let (w, h) = (image.width(), image.height());
     let (nw, nh) = scaled_size(w, h);
-    let converted;
-    let full: &RgbImage = match image.as_rgb8() {
-        Some(rgb) => rgb,
-        None => {
-            converted = image.to_rgb8();
-            &converted
-        }
-    };
+    let full = crate::decode::rgb(image);
     // Downscaling only (small images keep their size), by area average: antialiased, and with
     // SIMD a few milliseconds for a 3-megapixel photo.
-    let resized = if (nw, nh) == (w, h) { None } else { Some(area_average(full, nw, nh)) };
-    let rgb = resized.as_ref().unwrap_or(full);
+    let resized = if (nw, nh) == (w, h) { None } else { Some(area_average(&full, nw, nh)) };
+    let rgb = resized.as_ref().unwrap_or(&full);
     debug_assert!(nw <= input.width && nh <= input.height);
     let plane = (input.width * input.height) as usize;
     let mut data = vec![0f32; 3 * plane];

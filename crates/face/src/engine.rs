@@ -178,16 +178,9 @@ impl FaceEngine for LocalEngine {
 
     fn embed(&self, image: &DynamicImage, face: &Face) -> Result<Embedding, FaceError> {
         let recognizer = self.recognizer.as_ref().ok_or(FaceError::NoRecognizer)?;
-        let converted;
-        let rgb = match image.as_rgb8() {
-            Some(rgb) => rgb,
-            None => {
-                converted = image.to_rgb8();
-                &converted
-            }
-        };
+        let rgb = crate::decode::rgb(image);
         let crop =
-            align_crop(rgb, &face.landmarks).ok_or_else(|| FaceError::Inference("degenerate landmarks".into()))?;
+            align_crop(&rgb, &face.landmarks).ok_or_else(|| FaceError::Inference("degenerate landmarks".into()))?;
         let side = ALIGNED_SIDE as usize;
         let input = Tensor::from_shape(&[1, 3, side, side], &to_tensor(&crop)).map_err(inference)?;
         let outputs = multithread_tract_scope(self.executor.clone(), || recognizer.run(tvec!(input.into_tvalue())))

@@ -31,7 +31,7 @@ use image::DynamicImage;
 use serde::{Deserialize, Serialize};
 
 pub use check::{check_frame, FrameProblem, Thresholds};
-pub use decode::decode_image;
+pub use decode::{decode_image, rgb};
 pub use engine::{LocalEngine, RECOGNIZER_FILE, RECOGNIZER_SHA256, YUNET_FILE, YUNET_SHA256};
 pub use error::FaceError;
 pub use pose::{estimate_pose, HeadPose, PoseAction};
