@@ -107,8 +107,9 @@ impl App {
     }
 
     pub async fn click(&mut self, css: &str) {
-        // A closing dialog's overlay can cover the target for a moment: retry briefly.
-        let deadline = Instant::now() + Duration::from_secs(5);
+        // A closing dialog's overlay can cover the target for a moment: retry. On two loaded cores
+        // WebKit has been seen to take more than 5 s to finish a popup's closing animation.
+        let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             match within(format!("click {css}"), self.find(css).await.click()).await {
                 Ok(_) => break,
