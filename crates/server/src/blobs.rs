@@ -18,6 +18,15 @@ pub enum BlobError {
 pub trait BlobStore: Send + Sync + 'static {
     /// Stores `bytes` under `key` (replacing what was there) and returns their sha256 (hex).
     async fn put(&self, key: &str, bytes: &[u8]) -> Result<String, BlobError>;
+    /// Stores several objects, all durable when it returns; their sha256s in order. On an error some
+    /// may be stored: the caller deletes them all.
+    async fn put_all(&self, items: &[(&str, &[u8])]) -> Result<Vec<String>, BlobError> {
+        let mut out = Vec::with_capacity(items.len());
+        for (key, bytes) in items {
+            out.push(self.put(key, bytes).await?);
+        }
+        Ok(out)
+    }
     /// The bytes under `key`, or `None`.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
     /// Removes `key`; removing a missing key is not an error.
@@ -50,30 +59,45 @@ impl LocalBlobStore {
     }
 }
 
-/// Writes beside, then renames (a reader never sees half a file), with the file and then its folder
-/// flushed to disk: once the caller commits a row naming this key, a power loss cannot lose the bytes.
-fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), BlobError> {
+/// Writes each beside its place and flushes it, renames them all (a reader never sees half a file),
+/// then flushes each folder once, and the parent of any folder made now: once the caller commits a
+/// row naming these keys, a power loss cannot lose the bytes. One call for a request's photos lets
+/// them share the folder flushes.
+fn write_durably(items: &[(PathBuf, Vec<u8>)]) -> Result<(), BlobError> {
     use std::io::Write;
-    let parent = path.parent().ok_or(BlobError::BadKey)?;
-    // Folders made now must be flushed into their own parents as well.
-    let new_dirs: Vec<&Path> = parent.ancestors().take_while(|d| !d.exists()).collect();
-    std::fs::create_dir_all(parent)?;
-    let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::now_v7().simple()));
+    let mut folders: Vec<&Path> = Vec::new();
+    for (path, _) in items {
+        let parent = path.parent().ok_or(BlobError::BadKey)?;
+        // Folders made now must be flushed into their own parents as well.
+        let new_dirs: Vec<&Path> = parent.ancestors().take_while(|d| !d.exists()).collect();
+        std::fs::create_dir_all(parent)?;
+        for dir in std::iter::once(parent).chain(new_dirs.iter().filter_map(|d| d.parent())) {
+            if !folders.contains(&dir) {
+                folders.push(dir);
+            }
+        }
+    }
+    let tmps: Vec<PathBuf> =
+        items.iter().map(|(path, _)| path.with_extension(format!("tmp-{}", uuid::Uuid::now_v7().simple()))).collect();
     let written = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        for ((_, bytes), tmp) in items.iter().zip(&tmps) {
+            let mut file = std::fs::File::create(tmp)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+        }
+        for ((path, _), tmp) in items.iter().zip(&tmps) {
+            std::fs::rename(tmp, path)?;
+        }
+        Ok::<(), std::io::Error>(())
     })();
     if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        for tmp in &tmps {
+            let _ = std::fs::remove_file(tmp);
+        }
     }
     written?;
-    std::fs::File::open(parent)?.sync_all()?;
-    for dir in new_dirs {
-        if let Some(up) = dir.parent() {
-            std::fs::File::open(up)?.sync_all()?;
-        }
+    for dir in folders {
+        std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
 }
@@ -85,12 +109,19 @@ pub fn sha256_bytes(bytes: &[u8]) -> String {
 #[async_trait]
 impl BlobStore for LocalBlobStore {
     async fn put(&self, key: &str, bytes: &[u8]) -> Result<String, BlobError> {
-        let path = self.path(key)?;
-        let bytes = bytes.to_vec();
+        Ok(self.put_all(&[(key, bytes)]).await?.remove(0))
+    }
+
+    async fn put_all(&self, items: &[(&str, &[u8])]) -> Result<Vec<String>, BlobError> {
+        let items =
+            items.iter().map(|(k, b)| Ok((self.path(k)?, b.to_vec()))).collect::<Result<Vec<_>, BlobError>>()?;
         // Blocking file calls on the blocking pool (tokio::fs would hop there once per call anyway).
-        tokio::task::spawn_blocking(move || write_durably(&path, &bytes).map(|()| sha256_bytes(&bytes)))
-            .await
-            .map_err(|e| BlobError::Io(std::io::Error::other(e)))?
+        tokio::task::spawn_blocking(move || {
+            write_durably(&items)?;
+            Ok(items.iter().map(|(_, b)| sha256_bytes(b)).collect())
+        })
+        .await
+        .map_err(|e| BlobError::Io(std::io::Error::other(e)))?
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
@@ -124,6 +155,14 @@ mod tests {
         store.delete("registry/a.png").await.unwrap();
         assert!(store.get("registry/a.png").await.unwrap().is_none());
         assert!(matches!(store.put("../x", b"").await, Err(BlobError::BadKey)));
+        let shas = store.put_all(&[("moves/m1/0.jpg", b"one"), ("moves/m1/1.jpg", b"two")]).await.unwrap();
+        assert_eq!(shas, [sha256_bytes(b"one"), sha256_bytes(b"two")]);
+        assert_eq!(store.get("moves/m1/1.jpg").await.unwrap().as_deref(), Some(&b"two"[..]));
+        assert!(matches!(store.put_all(&[("moves/m2/0.jpg", b"x"), ("../y", b"")]).await, Err(BlobError::BadKey)));
+        assert!(
+            store.get("moves/m2/0.jpg").await.unwrap().is_none(),
+            "a bad key stops the batch before anything is written"
+        );
         assert!(matches!(store.get("/etc/passwd").await, Err(BlobError::BadKey)));
     }
 }

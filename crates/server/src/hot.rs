@@ -18,8 +18,11 @@ pub const MY_VEHICLE_MOVES: &str = "SELECT id FROM vehicle_moves WHERE requester
 /// index `vehicle_moves_open_plate` (ON CONFLICT). $1 plate.
 pub const OPEN_MOVE_BY_PLATE: &str = "SELECT id FROM vehicle_moves WHERE plate = $1 AND status <> 'resolved'";
 
-/// The vehicle registry's entry for a plate and its owner's contact hashes. $1 plate.
-pub const PLATE_OWNER: &str = "SELECT v.id, v.brand, v.color, p.phone_enc, p.phone_hash, p.id_number_hash
+/// The vehicle registry's entry for a plate, its owner's phone, and the owner's account if they have
+/// one (signed in with the phone on the registry file, or verified as that person; the oldest). $1 plate.
+pub const PLATE_OWNER: &str = "SELECT v.id, v.brand, v.color, p.phone_enc,
+       (SELECT u.id FROM users u WHERE u.role = 'resident' AND (u.phone_hash = p.phone_hash OR u.id_number_hash = p.id_number_hash)
+         ORDER BY u.created_at LIMIT 1)
      FROM registry_vehicles v JOIN registry_persons p ON p.id = v.owner_id WHERE v.plate = $1";
 
 pub const CASE_COLUMNS: &str =
@@ -41,6 +44,22 @@ pub fn case_by_id() -> String {
         "SELECT {CASE_COLUMNS}, e.at, e.status, e.text FROM cases c LEFT JOIN case_events e ON e.case_id = c.id
          WHERE c.id = $1 AND {} ORDER BY e.at, e.id",
         case_visible("$2")
+    )
+}
+
+/// Case status lookup by the caller's access token, in one round trip: the bearer check
+/// ([`crate::auth::tokens::LIVE_ACCESS_TOKEN`]), then the case if that resident may see it, with its
+/// timeline. No row: the token is not live. Case columns NULL: no such case, or not the caller's.
+/// $1 token hash, $2 token kind, $3 now (ms), $4 case.
+pub fn case_for_token() -> String {
+    format!(
+        "WITH me AS (SELECT u.id AS uid, u.role AS role {live})
+         SELECT me.role, {CASE_COLUMNS}, e.at, e.status, e.text
+         FROM me LEFT JOIN cases c ON c.id = $4 AND me.role = 'resident' AND {visible}
+         LEFT JOIN case_events e ON e.case_id = c.id
+         ORDER BY e.at, e.id",
+        live = crate::auth::tokens::LIVE_ACCESS_TOKEN,
+        visible = case_visible("me.uid")
     )
 }
 

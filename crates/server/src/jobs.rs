@@ -27,19 +27,38 @@ pub async fn enqueue<'e, E>(ex: E, kind: &str, payload: &Value, run_at: i64, now
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let id = uuid::Uuid::now_v7().to_string();
-    sqlx::query(
-        "INSERT INTO jobs (id, kind, payload, run_at, attempts, locked_until, done_at, last_error, created_at)
-         VALUES ($1, $2, $3, $4, 0, NULL, NULL, NULL, $5)",
-    )
-    .bind(&id)
-    .bind(kind)
-    .bind(payload.to_string())
-    .bind(run_at)
-    .bind(now)
-    .execute(ex)
-    .await?;
-    Ok(id)
+    let mut ids = enqueue_all(ex, &[(kind, payload, run_at)], now).await?;
+    Ok(ids.remove(0))
+}
+
+/// Several jobs in one statement (one round trip): `(kind, payload, run_at)` each.
+pub async fn enqueue_all<'e, E>(ex: E, jobs: &[(&str, &Value, i64)], now: i64) -> Result<Vec<String>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let ids: Vec<String> = jobs.iter().map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    let rows: Vec<String> = (0..jobs.len())
+        .map(|i| {
+            format!(
+                "(${}, ${}, ${}, ${}, 0, NULL, NULL, NULL, ${})",
+                5 * i + 1,
+                5 * i + 2,
+                5 * i + 3,
+                5 * i + 4,
+                5 * i + 5
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO jobs (id, kind, payload, run_at, attempts, locked_until, done_at, last_error, created_at) VALUES {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (id, (kind, payload, run_at)) in ids.iter().zip(jobs) {
+        query = query.bind(id.clone()).bind(kind.to_string()).bind(payload.to_string()).bind(*run_at).bind(now);
+    }
+    query.execute(ex).await?;
+    Ok(ids)
 }
 
 struct Claimed {

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use jingtong_api::auth::{Role, VerificationLevel};
 use jingtong_api::{ErrorCode, Phone};
@@ -88,16 +89,19 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or(AuthError::Unauthorized)?;
+        let token = bearer(&parts.headers).ok_or(AuthError::Unauthorized)?;
         tokens::authenticate(state, token).await?.ok_or(AuthError::Unauthorized)
     }
+}
+
+/// The access token of `Authorization: Bearer <token>`, unchecked.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
 }
 
 /// The caller if signed in with `role`: 401 without a session, 403 with another role. Staff endpoints'

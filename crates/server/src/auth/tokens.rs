@@ -14,7 +14,7 @@ use crate::crypto::sha256_hex;
 use crate::sms::PHONE;
 use crate::state::AppState;
 
-const ACCESS: &str = "access";
+pub const ACCESS: &str = "access";
 const REFRESH: &str = "refresh";
 
 fn new_token() -> String {
@@ -141,18 +141,21 @@ pub async fn revoke_session(state: &AppState, session_id: &str) -> Result<(), sq
     Ok(())
 }
 
+/// The live session and user behind an access token: `t`, `s` and `u` for a query's SELECT list.
+/// $1 the token's hash, $2 [`ACCESS`], $3 now (ms). Every bearer check goes through it.
+pub const LIVE_ACCESS_TOKEN: &str =
+    "FROM tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
+     WHERE t.token_hash = $1 AND t.kind = $2 AND t.expires_at > $3 AND s.revoked_at IS NULL";
+
 /// The caller behind an access token, if it is live.
 pub async fn authenticate(state: &AppState, access_token: &str) -> Result<Option<AuthUser>, sqlx::Error> {
-    let row: Option<(String, String, Vec<u8>, String, String)> = sqlx::query_as(
-        "SELECT u.id, s.id, u.phone_enc, u.role, u.verification_level
-         FROM tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
-         WHERE t.token_hash = $1 AND t.kind = $2 AND t.expires_at > $3 AND s.revoked_at IS NULL",
-    )
-    .bind(sha256_hex(access_token))
-    .bind(ACCESS)
-    .bind(state.now_ms())
-    .fetch_optional(&state.db.pool)
-    .await?;
+    let sql = format!("SELECT u.id, s.id, u.phone_enc, u.role, u.verification_level {LIVE_ACCESS_TOKEN}");
+    let row: Option<(String, String, Vec<u8>, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(sha256_hex(access_token))
+        .bind(ACCESS)
+        .bind(state.now_ms())
+        .fetch_optional(&state.db.pool)
+        .await?;
     let Some((user_id, session_id, phone_enc, role, level)) = row else {
         return Ok(None);
     };

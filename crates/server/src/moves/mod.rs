@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jingtong_api::auth::VerificationLevel;
 use jingtong_api::moves::{
-    MoveAnswer, MoveEventKind, MoveMessageInput, MoveParty, MoveRequest, MoveStatus, MoveView, OwnerReply,
+    MoveAnswer, MoveEvent, MoveEventKind, MoveMessageInput, MoveParty, MoveRequest, MoveStatus, MoveView, OwnerReply,
     ValidMoveRequest,
 };
 use jingtong_api::{ErrorCode, Problem};
@@ -26,6 +26,7 @@ use tracing::instrument;
 
 use self::view::Viewer;
 use crate::auth::AuthUser;
+use crate::clock::rfc3339;
 use crate::crypto::sha256_hex;
 use crate::error::{ApiJson, ApiProblem};
 use crate::idempotency;
@@ -50,19 +51,33 @@ pub async fn event(
     actor_id: Option<&str>,
     eta_minutes: Option<u32>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO vehicle_move_events (id, move_id, at, kind, party, actor_id, eta_minutes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(uuid::Uuid::now_v7().to_string())
-    .bind(move_id)
-    .bind(at)
-    .bind(kind.as_str())
-    .bind(party.as_str())
-    .bind(actor_id)
-    .bind(eta_minutes.map(i64::from))
-    .execute(conn)
-    .await?;
+    events(conn, move_id, at, &[(kind, party, actor_id, eta_minutes)]).await
+}
+
+/// Several events at one time in one statement, in the order given (ids are time-ordered UUIDs).
+pub async fn events(
+    conn: &mut AnyConnection,
+    move_id: &str,
+    at: i64,
+    rows: &[(MoveEventKind, MoveParty, Option<&str>, Option<u32>)],
+) -> Result<(), sqlx::Error> {
+    let values: Vec<String> = (0..rows.len())
+        .map(|i| format!("(${}, $1, $2, ${}, ${}, ${}, ${})", 5 * i + 3, 5 * i + 4, 5 * i + 5, 5 * i + 6, 5 * i + 7))
+        .collect();
+    let sql = format!(
+        "INSERT INTO vehicle_move_events (id, move_id, at, kind, party, actor_id, eta_minutes) VALUES {}",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(move_id.to_owned()).bind(at);
+    for (kind, party, actor_id, eta_minutes) in rows {
+        query = query
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(kind.as_str())
+            .bind(party.as_str())
+            .bind(actor_id.map(str::to_owned))
+            .bind(eta_minutes.map(i64::from));
+    }
+    query.execute(conn).await?;
     Ok(())
 }
 
@@ -126,12 +141,11 @@ pub async fn create_vehicle_move(
     let key = idempotency::key(&headers)?;
     let body = serde_json::to_string(&req).map_err(|e| ApiProblem::internal(&e))?;
     let request_hash = sha256_hex(&format!("vehicle_move\n{body}"));
-    let earlier = match idempotency::created(&state, &user.user_id, &key, &request_hash).await? {
-        Some(id) => id,
-        None => match create(&state, &user, &req, (&key, &request_hash)).await? {
-            Created::New(view) => return Ok((StatusCode::CREATED, Json(view)).into_response()),
-            Created::Earlier(id) => id,
-        },
+    // A retry is recognised by the key's claim inside the create's transaction (its photos, written
+    // again, are removed), so a first request pays no lookup of its own.
+    let earlier = match create(&state, &user, &req, (&key, &request_hash)).await? {
+        Created::New(view) => return Ok((StatusCode::CREATED, Json(view)).into_response()),
+        Created::Earlier(id) => id,
     };
     // A retry: the request as it is now.
     let view = view::load(&state, &Viewer::User(&user.user_id), &earlier)
@@ -146,19 +160,6 @@ enum Created {
     Earlier(String),
 }
 
-/// Confirmed malicious requests within the suspension period reach the limit: suspended.
-async fn suspended(state: &AppState, user_id: &str, now: i64) -> Result<bool, ApiProblem> {
-    let rules = MoveRules::load();
-    let (count,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM vehicle_move_reports WHERE requester_id = $1 AND status = 'confirmed' AND decided_at > $2",
-    )
-    .bind(user_id)
-    .bind(now - rules.suspension_ms())
-    .fetch_one(&state.db.pool)
-    .await?;
-    Ok(count >= i64::from(rules.abuse.malicious_reports_to_suspend))
-}
-
 async fn create(
     state: &AppState,
     user: &AuthUser,
@@ -169,34 +170,33 @@ async fn create(
     let now = state.now_ms();
     let valid: ValidMoveRequest =
         req.parse(rules.limits.photos_min as usize, rules.limits.photos_max as usize).map_err(field_problem)?;
-    if suspended(state, &user.user_id, now).await? {
-        return Err(ApiProblem::new(ErrorCode::MoveSuspended));
-    }
     let owner = notify::owner_of(state, &valid.plate).await?;
     if owner.is_none() && !req.escalate_if_unregistered {
         return Err(ApiProblem::new(ErrorCode::PlateNotRegistered).field("plate", ErrorCode::PlateNotRegistered));
     }
     let id = uuid::Uuid::now_v7().to_string();
-    // Side by side: each photo waits for its own flush to disk.
+    // Together: the photos share their folder's flush to disk.
     let keys: Vec<String> = (0..valid.photos.len()).map(|n| format!("moves/{id}/{n}.jpg")).collect();
-    let stored =
-        futures_util::future::join_all(keys.iter().zip(&valid.photos).map(|(k, b)| state.blobs.put(k, b))).await;
-    if let Some(e) = stored.iter().find_map(|r| r.as_ref().err()) {
-        let e = ApiProblem::internal(e);
-        for key in &keys {
-            let _ = state.blobs.delete(key).await;
+    let items: Vec<(&str, &[u8])> =
+        keys.iter().map(String::as_str).zip(valid.photos.iter().map(Vec::as_slice)).collect();
+    let shas = match state.blobs.put_all(&items).await {
+        Ok(shas) => shas,
+        Err(e) => {
+            for key in &keys {
+                let _ = state.blobs.delete(key).await;
+            }
+            return Err(ApiProblem::internal(&e));
         }
-        return Err(e);
-    }
-    let photos: Vec<(String, String)> = keys.into_iter().zip(stored.into_iter().flatten()).collect();
+    };
+    let photos: Vec<(String, String)> = keys.into_iter().zip(shas).collect();
     let result = insert(state, user, idem, &valid, owner.as_ref(), &id, &photos, now).await;
     if !matches!(result, Ok(Inserted::New { .. })) {
         for (key, _) in &photos {
             let _ = state.blobs.delete(key).await;
         }
     }
-    let (token, in_app) = match result? {
-        Inserted::New { token, in_app } => (token, in_app),
+    let (token, in_app, status, events) = match result? {
+        Inserted::New { token, in_app, status, events } => (token, in_app, status, events),
         Inserted::Earlier(id) => return Ok(Created::Earlier(id)),
     };
     // The notice goes out after the commit; the timeline already says by which channel.
@@ -216,8 +216,24 @@ async fn create(
     }
     notify::publish_to_parties(state, &id, user.user_id.clone(), in_app, "挪车请求已发送");
     tracing::info!(move_id = %id, registered = owner.is_some(), "vehicle move created");
-    let view = view::load(state, &Viewer::User(&user.user_id), &id).await?;
-    Ok(Created::New(Box::new(view.ok_or_else(|| ApiProblem::internal(&"created row"))?)))
+    // The answer from what was just committed (no messages or report yet), as `view::load` would build it.
+    let fields = view::Fields {
+        id,
+        plate: valid.plate.as_str().to_owned(),
+        plate_type: valid.plate_type,
+        address: valid.address.clone(),
+        region_code: valid.region_code.clone(),
+        reason: valid.reason,
+        note: valid.note.clone(),
+        status,
+        photo_count: photos.len(),
+        created_at: now,
+        eta_at: None,
+        reminded_at: None,
+    };
+    let events =
+        events.into_iter().map(|(kind, by)| MoveEvent { kind, by, at: rfc3339(now), eta_minutes: None }).collect();
+    Ok(Created::New(Box::new(view::assemble(fields, MoveParty::Requester, now, events, Vec::new(), false))))
 }
 
 enum Inserted {
@@ -226,6 +242,9 @@ enum Inserted {
     New {
         token: Option<String>,
         in_app: Option<String>,
+        status: MoveStatus,
+        /// The first events, in order.
+        events: Vec<(MoveEventKind, MoveParty)>,
     },
     Earlier(String),
 }
@@ -255,11 +274,20 @@ async fn insert(
     // count cannot be raced past; in SQLite it takes the write lock at the start (waiting out
     // `busy_timeout`), instead of a read transaction failing with SQLITE_BUSY when it upgrades.
     sqlx::query("UPDATE users SET id = id WHERE id = $1").bind(&user.user_id).execute(&mut *tx).await?;
-    let (used,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM vehicle_moves WHERE requester_id = $1 AND month = $2")
-        .bind(&user.user_id)
-        .bind(&month)
-        .fetch_one(&mut *tx)
-        .await?;
+    // The month's requests, and confirmed malicious ones within the suspension period.
+    let (used, confirmed): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM vehicle_moves WHERE requester_id = $1 AND month = $2),
+                (SELECT COUNT(*) FROM vehicle_move_reports
+                  WHERE requester_id = $1 AND status = 'confirmed' AND decided_at > $3)",
+    )
+    .bind(&user.user_id)
+    .bind(&month)
+    .bind(now - rules.suspension_ms())
+    .fetch_one(&mut *tx)
+    .await?;
+    if confirmed >= i64::from(rules.abuse.malicious_reports_to_suspend) {
+        return Err(ApiProblem::new(ErrorCode::MoveSuspended));
+    }
     if used >= i64::from(rules.limits.requests_per_month) {
         return Err(ApiProblem::new(ErrorCode::MoveMonthlyLimit).retry_after(wait));
     }
@@ -306,22 +334,28 @@ async fn insert(
         // The partial unique index: this plate has an open request.
         return Err(ApiProblem::new(ErrorCode::MoveOpenExists));
     }
-    event(&mut tx, id, now, MoveEventKind::Sent, MoveParty::Requester, Some(&user.user_id), None).await?;
+    let mut first = vec![(MoveEventKind::Sent, MoveParty::Requester)];
     match (in_app.is_some(), by_sms) {
-        (true, _) => event(&mut tx, id, now, MoveEventKind::NotifiedInApp, MoveParty::System, None, None).await?,
-        (false, true) => event(&mut tx, id, now, MoveEventKind::NotifiedBySms, MoveParty::System, None, None).await?,
+        (true, _) => first.push((MoveEventKind::NotifiedInApp, MoveParty::System)),
+        (false, true) => first.push((MoveEventKind::NotifiedBySms, MoveParty::System)),
         (false, false) => {
-            event(&mut tx, id, now, MoveEventKind::OwnerUnknown, MoveParty::System, None, None).await?;
-            event(&mut tx, id, now, MoveEventKind::Escalated, MoveParty::System, None, None).await?;
+            first.push((MoveEventKind::OwnerUnknown, MoveParty::System));
+            first.push((MoveEventKind::Escalated, MoveParty::System));
         }
     }
+    let actor = |party: MoveParty| (party == MoveParty::Requester).then_some(user.user_id.as_str());
+    let rows: Vec<_> = first.iter().map(|&(kind, party)| (kind, party, actor(party), None)).collect();
+    events(&mut tx, id, now, &rows).await?;
     if status == MoveStatus::Waiting {
         let payload = serde_json::json!({ "move_id": id });
-        jobs::enqueue(&mut *tx, notify::REMINDER_OPEN_JOB, &payload, now + rules.reminder_after_ms(), now).await?;
-        jobs::enqueue(&mut *tx, notify::ESCALATE_JOB, &payload, now + rules.escalate_after_ms(), now).await?;
+        let timers = [
+            (notify::REMINDER_OPEN_JOB, &payload, now + rules.reminder_after_ms()),
+            (notify::ESCALATE_JOB, &payload, now + rules.escalate_after_ms()),
+        ];
+        jobs::enqueue_all(&mut *tx, &timers, now).await?;
     }
     tx.commit().await?;
-    Ok(Inserted::New { token, in_app })
+    Ok(Inserted::New { token, in_app, status, events: first })
 }
 
 /// The caller's requests and the requests about the caller's vehicles, newest first.

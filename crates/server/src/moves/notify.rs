@@ -28,22 +28,13 @@ pub struct Owner {
 }
 
 /// Vehicle id, brand, colour, the owner's phone (encrypted and keyed hash) and ID-number hash.
-type VehicleRow = (String, String, String, Option<Vec<u8>>, Option<String>, String);
+type VehicleRow = (String, String, String, Option<Vec<u8>>, Option<String>);
 
 /// Looks the plate up in the vehicle registry (the local adapter reads `registry_vehicles`).
 pub async fn owner_of(state: &AppState, plate: &Plate) -> Result<Option<Owner>, ApiProblem> {
     let row: Option<VehicleRow> =
         sqlx::query_as(crate::hot::PLATE_OWNER).bind(plate.as_str()).fetch_optional(&state.db.pool).await?;
-    let Some((vehicle_id, brand, color, phone_enc, phone_hash, id_hash)) = row else { return Ok(None) };
-    // The owner's account: signed in with the phone on the registry file, or verified as that person.
-    let user: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM users WHERE role = 'resident' AND (phone_hash = $1 OR id_number_hash = $2)
-         ORDER BY created_at LIMIT 1",
-    )
-    .bind(phone_hash.unwrap_or_default())
-    .bind(id_hash)
-    .fetch_optional(&state.db.pool)
-    .await?;
+    let Some((vehicle_id, brand, color, phone_enc, user_id)) = row else { return Ok(None) };
     let phone = match phone_enc {
         Some(enc) => {
             let text = state.keys.decrypt_string(PHONE, &enc).map_err(|e| ApiProblem::internal(&e))?;
@@ -51,7 +42,7 @@ pub async fn owner_of(state: &AppState, plate: &Plate) -> Result<Option<Owner>, 
         }
         None => None,
     };
-    Ok(Some(Owner { vehicle_id, description: format!("{color}{brand}"), user_id: user.map(|u| u.0), phone }))
+    Ok(Some(Owner { vehicle_id, description: format!("{color}{brand}"), user_id, phone }))
 }
 
 /// The SMS to an owner without the app: plate (masked), car, place, reason and the answer link.

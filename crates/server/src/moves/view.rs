@@ -60,16 +60,12 @@ pub async fn load(state: &AppState, viewer: &Viewer<'_>, move_id: &str) -> Resul
         Viewer::Traffic => MoveParty::Traffic,
     };
     let status: String = row.try_get("status")?;
-    let status = MoveStatus::parse(&status).ok_or_else(|| internal(&"move status"))?;
     let plate_type: String = row.try_get("plate_type")?;
     let reason: String = row.try_get("reason")?;
     let address: Vec<u8> = row.try_get("address_enc")?;
     let note: Option<Vec<u8>> = row.try_get("note_enc")?;
     let photos: String = row.try_get("photos")?;
     let photo_count = serde_json::from_str::<Vec<(String, String)>>(&photos).map_err(|e| internal(&e))?.len();
-    let created_at: i64 = row.try_get("created_at")?;
-    let eta_at: Option<i64> = row.try_get("eta_at")?;
-    let reminded_at: Option<i64> = row.try_get("reminded_at")?;
 
     let events: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
         "SELECT kind, party, at, eta_minutes FROM vehicle_move_events WHERE move_id = $1 ORDER BY at, id",
@@ -107,14 +103,8 @@ pub async fn load(state: &AppState, viewer: &Viewer<'_>, move_id: &str) -> Resul
         .bind(&id)
         .fetch_optional(&state.db.pool)
         .await?;
-
-    let rules = MoveRules::load();
-    let now = state.now_ms();
-    let waiting = status == MoveStatus::Waiting;
-    let remind_from = (waiting && reminded_at.is_none()).then(|| created_at + rules.reminder_after_ms());
-    Ok(Some(MoveView {
+    let fields = Fields {
         id,
-        role,
         plate: row.try_get("plate")?,
         plate_type: PlateType::parse(&plate_type).ok_or_else(|| internal(&"plate type"))?,
         address: state.keys.decrypt_string(ADDRESS, &address).map_err(|e| internal(&e))?,
@@ -124,17 +114,65 @@ pub async fn load(state: &AppState, viewer: &Viewer<'_>, move_id: &str) -> Resul
             Some(n) => Some(state.keys.decrypt_string(NOTE, &n).map_err(|e| internal(&e))?),
             None => None,
         },
-        status,
-        photo_count: u32::try_from(photo_count).unwrap_or(0),
-        created_at: rfc3339(created_at),
-        eta_at: eta_at.map(rfc3339),
+        status: MoveStatus::parse(&status).ok_or_else(|| internal(&"move status"))?,
+        photo_count,
+        created_at: row.try_get("created_at")?,
+        eta_at: row.try_get("eta_at")?,
+        reminded_at: row.try_get("reminded_at")?,
+    };
+    Ok(Some(assemble(fields, role, state.now_ms(), events, messages, reported.is_some())))
+}
+
+/// A request's own fields, decrypted.
+pub struct Fields {
+    pub id: String,
+    pub plate: String,
+    pub plate_type: PlateType,
+    pub address: String,
+    pub region_code: String,
+    pub reason: MoveReason,
+    pub note: Option<String>,
+    pub status: MoveStatus,
+    pub photo_count: usize,
+    pub created_at: i64,
+    pub eta_at: Option<i64>,
+    pub reminded_at: Option<i64>,
+}
+
+/// The view from the fields and the rows about the request: what each side may do next follows from
+/// the status, the timers in the rules data and `now`. The create builds its answer with it from what
+/// it has just written, without reading it back.
+pub fn assemble(
+    f: Fields,
+    role: MoveParty,
+    now: i64,
+    events: Vec<MoveEvent>,
+    messages: Vec<MoveMessage>,
+    reported: bool,
+) -> MoveView {
+    let rules = MoveRules::load();
+    let waiting = f.status == MoveStatus::Waiting;
+    let remind_from = (waiting && f.reminded_at.is_none()).then(|| f.created_at + rules.reminder_after_ms());
+    MoveView {
+        id: f.id,
+        role,
+        plate: f.plate,
+        plate_type: f.plate_type,
+        address: f.address,
+        region_code: f.region_code,
+        reason: f.reason,
+        note: f.note,
+        status: f.status,
+        photo_count: u32::try_from(f.photo_count).unwrap_or(0),
+        created_at: rfc3339(f.created_at),
+        eta_at: f.eta_at.map(rfc3339),
         remind_from: remind_from.map(rfc3339),
-        escalates_at: waiting.then(|| rfc3339(created_at + rules.escalate_after_ms())),
+        escalates_at: waiting.then(|| rfc3339(f.created_at + rules.escalate_after_ms())),
         can_remind: role == MoveParty::Requester && remind_from.is_some_and(|t| now >= t),
-        can_resolve: role == MoveParty::Requester && status.is_open(),
-        can_answer: role == MoveParty::Owner && matches!(status, MoveStatus::Waiting | MoveStatus::Escalated),
-        can_report: role == MoveParty::Owner && reported.is_none(),
+        can_resolve: role == MoveParty::Requester && f.status.is_open(),
+        can_answer: role == MoveParty::Owner && matches!(f.status, MoveStatus::Waiting | MoveStatus::Escalated),
+        can_report: role == MoveParty::Owner && !reported,
         events,
         messages,
-    }))
+    }
 }

@@ -171,6 +171,38 @@ api_test!(
 );
 
 api_test!(
+    async fn the_case_screen_answers_only_a_live_resident_session(backend) {
+        let app = spawn_app_config(backend, |_| {}).await;
+        // 甲, verified, is the reporter of the demo case: it is in their list and opens by id.
+        let t = verified(&app, JIA).await;
+        let list: Value = get(&app, &t, "/api/v1/cases").await.json().await.unwrap();
+        let case_id = list[0]["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/cases/{case_id}");
+        let res = get(&app, &t, &path).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let case: Value = res.json().await.unwrap();
+        assert_eq!(case["receipt_number"], JIA_RECEIPT);
+        assert!(!case["events"].as_array().unwrap().is_empty());
+        // No such case, and a staff account: not a resident's screen.
+        expect_problem(get(&app, &t, "/api/v1/cases/no-such-case").await, StatusCode::NOT_FOUND, "not_found").await;
+        let o = officer(&app).await;
+        expect_problem(get(&app, &o, &path).await, StatusCode::FORBIDDEN, "forbidden").await;
+        // No token, a made-up one, an expired one and a signed-out one: 401 with the bearer challenge.
+        let res = app.get(&path).await;
+        assert_eq!(res.headers()["www-authenticate"], "Bearer");
+        expect_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        expect_problem(get(&app, "garbage", &path).await, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        app.advance(16 * 60);
+        expect_problem(get(&app, &t, &path).await, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let fresh = app.sign_in(JIA).await["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(get(&app, &fresh, &path).await.status(), StatusCode::OK);
+        let res = app.client.delete(format!("{}/api/v1/auth/sessions/current", app.url)).bearer_auth(&fresh).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        expect_problem(get(&app, &fresh, &path).await, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+api_test!(
     async fn an_open_app_hears_of_a_new_case_event_within_two_seconds(backend) {
         let app = spawn_app_config(backend, |_| {}).await;
         let t = verified(&app, JIA).await;

@@ -388,6 +388,51 @@ api_test! {
 }
 
 api_test! {
+    async fn the_create_answer_is_the_request_as_a_read_shows_it(backend) {
+        // The create builds its answer from what it wrote; a read and a retry load it from the database.
+        let app = spawn_app(backend).await;
+        let driver = verified(&app, JIA).await;
+        let mut unregistered = request("皖A12345");
+        unregistered["escalate_if_unregistered"] = json!(true);
+        unregistered["note"] = json!("白色轿车挡住小区出口");
+        for (key, body) in [("in-app", request("皖S·D0002")), ("sms", request("皖SD0004")), ("unknown", unregistered)] {
+            let first = created(&app, &driver, key, &body).await;
+            let id = first["id"].as_str().unwrap();
+            let read = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
+            assert_eq!(first, read, "{key}");
+            assert_eq!(created(&app, &driver, key, &body).await, first, "{key}: a retry answers the same");
+        }
+        let list = ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await;
+        assert_eq!(list.as_array().unwrap().len(), 3, "retries add nothing");
+    }
+}
+
+api_test! {
+    async fn photos_that_cannot_be_stored_leave_no_request_and_no_file(backend) {
+        let app = spawn_app(backend).await;
+        let driver = verified(&app, JIA).await;
+        let blobs = app.data_dir.path().join("blobs");
+        std::fs::create_dir_all(&blobs).unwrap();
+        // A file where the photos' folder belongs (a broken disk does the same): every photo write fails.
+        std::fs::write(blobs.join("moves"), b"not a folder").unwrap();
+        expect_problem(create(&app, &driver, "k1", &request("皖S·D0002")).await, StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            .await;
+        let list = ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await;
+        assert!(list.as_array().unwrap().is_empty(), "nothing was committed");
+        // The disk is back: the driver's retry goes through, once, with both photos and no leftovers.
+        std::fs::remove_file(blobs.join("moves")).unwrap();
+        let view = created(&app, &driver, "k1", &request("皖S·D0002")).await;
+        assert_eq!(view["photo_count"], 2);
+        let folder = blobs.join("moves").join(view["id"].as_str().unwrap());
+        let mut files: Vec<String> =
+            std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        files.sort();
+        assert_eq!(files, ["0.jpg", "1.jpg"]);
+        assert_eq!(std::fs::read_dir(blobs.join("moves")).unwrap().count(), 1, "one request's folder");
+    }
+}
+
+api_test! {
     async fn a_plate_not_in_the_registry_can_go_straight_to_the_traffic_police(backend) {
         let app = spawn_app(backend).await;
         let driver = verified(&app, JIA).await;
