@@ -71,19 +71,26 @@ impl DerefMut for Tx {
 impl Db {
     /// Begins a transaction (on SQLite, after the one before it in this process has ended).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        let gate = match &self.write_gate {
-            // As long as the pool waits for a connection: a wait this long is an overload (or a
-            // transaction begun inside another), reported like the pool's own timeout.
-            Some(gate) => Some(
-                tokio::time::timeout(ACQUIRE_TIMEOUT, gate.clone().lock_owned())
-                    .await
-                    .map_err(|_| sqlx::Error::PoolTimedOut)?,
-            ),
-            None => None,
-        };
+        let gate = self.write_turn().await?;
         #[allow(clippy::disallowed_methods)] // the one place that may
         let inner = self.pool.begin().await?;
         Ok(Tx { inner, _gate: gate })
+    }
+
+    /// On SQLite, this process's turn to write (held until dropped); nothing on PostgreSQL. A single
+    /// write on a hot path outside a transaction takes it, so it queues here instead of sleeping in
+    /// SQLite's busy handler while the lock is free.
+    pub async fn write_turn(&self) -> Result<Option<OwnedMutexGuard<()>>, sqlx::Error> {
+        match &self.write_gate {
+            // As long as the pool waits for a connection: a wait this long is an overload (or a
+            // transaction begun inside another), reported like the pool's own timeout.
+            Some(gate) => Ok(Some(
+                tokio::time::timeout(ACQUIRE_TIMEOUT, gate.clone().lock_owned())
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)?,
+            )),
+            None => Ok(None),
+        }
     }
 }
 

@@ -55,6 +55,7 @@ impl LocalSmsGateway {
 #[async_trait]
 impl SmsGateway for LocalSmsGateway {
     async fn send(&self, message: &SmsMessage) -> Result<(), SmsError> {
+        let _turn = self.db.write_turn().await?;
         sqlx::query(
             "INSERT INTO sms_outbox (id, phone_hash, phone_enc, text, code, sent_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
