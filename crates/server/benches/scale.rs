@@ -1,7 +1,7 @@
 //! A province-sized data set scaled to this machine, generated inside PostgreSQL: R residents (default
 //! 1,000,000; `JINGTONG_SCALE_RESIDENTS`), 3 applications and 6 application events per resident,
 //! R/2 vehicle-moving requests and as many of their events (10 R applications, requests and events in
-//! all), R/2 cases with events, R/10 case viewers (residents who looked a case up), R/2 registered vehicles and R/2 finished timers. Every hot query of
+//! all), R/2 cases with events, R sessions with an access token each, R/10 case viewers (residents who looked a case up), R/2 registered vehicles and R/2 finished timers. Every hot query of
 //! `jingtong_server::hot` is then EXPLAINed (it must not scan a big table) and timed with random
 //! parameters. Writes target/bench/scale.{json,md}. Run: `cargo bench -p jingtong-server --bench scale`.
 
@@ -18,7 +18,9 @@ use sqlx::{Executor, PgPool};
 const RUNS: usize = 500;
 
 /// Tables a plan must reach through an index.
-const BIG: [&str; 10] = [
+const BIG: [&str; 12] = [
+    "tokens",
+    "sessions",
     "applications",
     "application_events",
     "vehicle_moves",
@@ -32,11 +34,15 @@ const BIG: [&str; 10] = [
 ];
 
 /// One generation step per table, in insert order; `{r}` is the resident count.
-const GENERATE: [(&str, &str); 11] = [
+const GENERATE: [(&str, &str); 13] = [
     ("registry_persons", "INSERT INTO registry_persons (id, name_enc, id_number_enc, id_number_hash, phone_enc, phone_hash)
        SELECT 'p' || i, '\\x00'::bytea, '\\x00'::bytea, 'h' || i, '\\x00'::bytea, 'ph' || i FROM generate_series(1, {r}) i"),
     ("users", "INSERT INTO users (id, phone_hash, phone_enc, role, verification_level, created_at, id_number_hash)
        SELECT 'u' || i, 'ph' || i, '\\x00'::bytea, 'resident', 'real_name', i, 'h' || i FROM generate_series(1, {r}) i"),
+    ("sessions", "INSERT INTO sessions (id, user_id, created_at)
+       SELECT 's' || i, 'u' || i, 1700000000000 FROM generate_series(1, {r}) i"),
+    ("tokens", "INSERT INTO tokens (token_hash, session_id, kind, created_at, expires_at)
+       SELECT 't' || i, 's' || i, 'access', 1700000000000, 4102444800000 FROM generate_series(1, {r}) i"),
     ("applications", "INSERT INTO applications (id, user_id, person_id, item, card_kind, status, province_code, delivery,
          photo_source, fee_fen, created_at, updated_at)
        SELECT 'a' || i, 'u' || (i % {r} + 1), 'p' || (i % {r} + 1), 'id_card_renewal', 'resident',
@@ -95,6 +101,16 @@ fn hot_queries() -> Vec<Hot> {
                 // The reporter of case i is person/user i*2 % r + 1.
                 let i = rand::rng().random_range(1..=r / 2);
                 vec![format!("c{i}"), format!("u{}", i * 2 % r + 1)]
+            },
+        },
+        Hot {
+            name: "case status lookup with its bearer check (as served)",
+            sql: hot::case_for_token(),
+            params: |r| {
+                // User u's session is s<u> with the access token hash t<u>.
+                let i = rand::rng().random_range(1..=r / 2);
+                let u = i * 2 % r + 1;
+                vec![format!("t{u}"), "access".into(), "1800000000000".into(), format!("c{i}")]
             },
         },
         Hot { name: "my cases", sql: hot::my_cases(), params: user },
