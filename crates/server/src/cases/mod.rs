@@ -110,6 +110,11 @@ pub async fn load_visible(state: &AppState, user_id: &str, case_id: &str) -> Res
         .bind(user_id)
         .fetch_all(&state.db.pool)
         .await?;
+    from_rows(rows)
+}
+
+/// The case from `hot::case_by_id`-shaped rows (one per event); `None` without rows.
+fn from_rows(rows: Vec<CaseEventRow>) -> Result<Option<CaseView>, ApiProblem> {
     let Some(first) = rows.first() else { return Ok(None) };
     let case: CaseRow = (
         first.0.clone(),
@@ -177,34 +182,12 @@ pub async fn get_case(
     if first.0 != "resident" {
         return Err(ApiProblem::new(ErrorCode::Forbidden));
     }
-    let case = match first {
-        (
-            _,
-            Some(id),
-            Some(receipt),
-            Some(kind),
-            Some(title),
-            Some(station),
-            Some(officer),
-            Some(status),
-            Some(at),
-            changed,
-            ..,
-        ) => (
-            id.clone(),
-            receipt.clone(),
-            kind.clone(),
-            title.clone(),
-            station.clone(),
-            officer.clone(),
-            status.clone(),
-            *at,
-            *changed,
-        ),
-        _ => return Err(ApiProblem::new(ErrorCode::NotFound)),
-    };
-    let events = rows.into_iter().filter_map(|r| Some((r.10?, r.11?, r.12?))).collect();
-    render(case, events).map(Json)
+    // Case columns NULL: no such case, or not this resident's. Otherwise the same rows as `case_by_id`.
+    let rows: Vec<CaseEventRow> = rows
+        .into_iter()
+        .filter_map(|r| Some((r.1?, r.2?, r.3?, r.4?, r.5?, r.6?, r.7?, r.8?, r.9, r.10, r.11, r.12)))
+        .collect();
+    from_rows(rows)?.map(Json).ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))
 }
 
 /// The limits a failed lookup counts against: per account, per address, per receipt.
