@@ -78,6 +78,17 @@ pub fn my_cases() -> String {
 /// One case's public timeline. $1 case.
 pub const CASE_EVENTS: &str = "SELECT at, status, text FROM case_events WHERE case_id = $1 ORDER BY at, id";
 
+/// Up to `$4` due jobs of kind `$3`, claimed together (queued SMS, sent in batches).
+pub fn due_jobs_of_kind(lock: &str) -> String {
+    format!(
+        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2 AND kind = $3
+                        AND (locked_until IS NULL OR locked_until <= $2) ORDER BY run_at, id LIMIT $4 {lock})
+           AND done_at IS NULL AND (locked_until IS NULL OR locked_until <= $2)
+         RETURNING id, payload"
+    )
+}
+
 /// Claims the next due timer. $1 lease end, $2 now; `lock` is `FOR UPDATE SKIP LOCKED` on PostgreSQL.
 pub fn due_job(lock: &str) -> String {
     format!(

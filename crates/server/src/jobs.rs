@@ -74,6 +74,7 @@ async fn claim(state: &AppState, now: i64) -> Result<Option<Claimed>, sqlx::Erro
         Backend::Sqlite => "",
     };
     let sql = crate::hot::due_job(lock);
+    let _turn = state.db.write_turn().await?;
     let row: Option<(String, String, String, i64)> =
         sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now + LEASE_MS).bind(now).fetch_optional(&state.db.pool).await?;
     Ok(row.map(|(id, kind, payload, attempts)| Claimed { id, kind, payload, attempts }))
@@ -125,7 +126,11 @@ pub async fn run_due(state: &AppState) -> usize {
                 }
             }
         };
-        if let Err(e) = update.execute(&state.db.pool).await {
+        let recorded = match state.db.write_turn().await {
+            Ok(_turn) => update.execute(&state.db.pool).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = recorded {
             tracing::warn!(error = %e, "recording a job's result failed");
         }
     }
@@ -163,20 +168,42 @@ async fn run_one(state: &AppState, job: &Claimed) -> Result<Outcome, String> {
         moves::notify::ERASE_PHOTOS_JOB => {
             moves::notify::erase_photos_job(state, &field("move_id")?).await.map(|()| Outcome::Done)
         }
+        crate::sms::SEND_JOB => {
+            let message = crate::sms::unqueue(&state.keys, &payload)?;
+            state.sms.send(&message).await.map(|()| Outcome::Done).map_err(|e| e.to_string())
+        }
         other => Err(format!("unknown job kind {other}")),
     }
 }
 
-/// The background runner: every half second (real time), runs what is due by the server clock.
+/// Runs what is due: queued SMS first, in batches, then the other jobs one by one.
+pub async fn run_all_due(state: &AppState) -> usize {
+    // A read first: the runner is woken after many commits, and a claim (an UPDATE) takes SQLite's
+    // one write lock even when nothing matches.
+    let now = state.now_ms();
+    let due: Result<Option<(i64,)>, _> = sqlx::query_as(
+        "SELECT 1 FROM jobs WHERE done_at IS NULL AND run_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) LIMIT 1",
+    )
+    .bind(now)
+    .fetch_optional(&state.db.pool)
+    .await;
+    if matches!(due, Ok(None)) {
+        return 0;
+    }
+    crate::sms::deliver_due(state).await + run_due(state).await
+}
+
+/// The background runner: every half second (real time), and at once when woken
+/// ([`AppState::wake_jobs`]), runs what is due by the server clock.
 pub fn spawn_runner(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 _ = stop.changed() => break,
-                _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {
-                    run_due(&state).await;
-                }
+                _ = state.jobs_due.notified() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             }
+            run_all_due(&state).await;
         }
     })
 }

@@ -85,7 +85,7 @@ impl Running {
     /// Runs the background jobs that are due by the server clock, now; returns how many ran.
     /// Tests move the clock and call this (with `Config::run_jobs` off, nothing else runs them).
     pub async fn run_jobs_once(&self) -> usize {
-        jobs::run_due(&self.state).await
+        jobs::run_all_due(&self.state).await
     }
 
     /// Stops accepting, lets requests in flight finish, stops the job runner, then closes the database pool.
@@ -167,6 +167,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         base_url: url,
         changes: cases::changes::channel(),
         stopping: streams_stopping,
+        jobs_due: Arc::new(tokio::sync::Notify::new()),
     };
     if db.backend == db::Backend::Postgres {
         cases::changes::listen(&db_url, state.changes.clone(), state.stopping.clone())

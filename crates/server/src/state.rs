@@ -37,10 +37,17 @@ pub struct AppState {
     pub changes: tokio::sync::broadcast::Sender<crate::cases::changes::Change>,
     /// Turns true when the server stops: open event streams end.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Wakes the job runner (something committed a job due now, e.g. a queued SMS).
+    pub jobs_due: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// Asks the job runner to look now instead of at its next tick (a no-op without a runner).
+    pub fn wake_jobs(&self) {
+        self.jobs_due.notify_one();
     }
 }

@@ -67,7 +67,7 @@ pub async fn send(
     .bind(now + i64::from(CODE_TTL_SECONDS) * 1000)
     .execute(&state.db.pool)
     .await?;
-    let message = SmsMessage { phone: phone.clone(), text: code_text(&code, CODE_TTL_SECONDS / 60), code };
+    let message = SmsMessage::new(phone.clone(), code_text(&code, CODE_TTL_SECONDS / 60), code);
     state.sms.send(&message).await.map_err(|e| AuthError::Internal(e.to_string()))?;
     audit::record(
         &state.db,

@@ -287,11 +287,7 @@ pub async fn start_lookup(
     let text = format!(
         "【警通】您正在查询报案回执 {receipt} 的办理进度，验证码 {sms_code}，5分钟内有效。如非本人操作请忽略。"
     );
-    state
-        .sms
-        .send(&SmsMessage { phone: phone.clone(), text, code: sms_code })
-        .await
-        .map_err(|e| ApiProblem::internal(&e))?;
+    state.sms.send(&SmsMessage::new(phone.clone(), text, sms_code)).await.map_err(|e| ApiProblem::internal(&e))?;
     let e = Event {
         user_id: Some(&user.user_id),
         client_ip: ip.clone(),

@@ -199,20 +199,20 @@ async fn create(
         Inserted::New { token, in_app, status, events } => (token, in_app, status, events),
         Inserted::Earlier(id) => return Ok(Created::Earlier(id)),
     };
-    // The notice goes out after the commit; the timeline already says by which channel.
-    // The request is committed: a failed notice must not turn it into an error the driver retries (the
-    // retry would meet its own open request). Unanswered, it still escalates on its timer.
-    if owner.is_some() {
-        let notice = notify::Notice {
-            move_id: &id,
-            plate: &valid.plate,
-            reason: valid.reason,
-            address: &valid.address,
-            reminder: false,
-        };
-        if let Err(e) = notify::send_notice(state, &notice, in_app.as_deref(), owner.as_ref(), token.as_deref()).await {
-            tracing::warn!(move_id = %id, code = %e.code, "telling the owner failed; the escalation timer still runs");
-        }
+    // The owner's SMS was queued in the transaction (a crash now delays it, never loses it); the
+    // runner is woken to send it now. An owner in the app hears it in their open app.
+    let notice = notify::Notice {
+        move_id: &id,
+        plate: &valid.plate,
+        reason: valid.reason,
+        address: &valid.address,
+        reminder: false,
+    };
+    if let Some(owner) = in_app.as_deref() {
+        notify::tell_in_app(state, &notice, owner);
+    }
+    if token.is_some() {
+        state.wake_jobs();
     }
     notify::publish_to_parties(state, &id, user.user_id.clone(), in_app, "挪车请求已发送");
     tracing::info!(move_id = %id, registered = owner.is_some(), "vehicle move created");
@@ -348,11 +348,27 @@ async fn insert(
     events(&mut tx, id, now, &rows).await?;
     if status == MoveStatus::Waiting {
         let payload = serde_json::json!({ "move_id": id });
-        let timers = [
+        // The owner's SMS is queued with the timers: sent once this commits, and only then.
+        let notice = notify::Notice {
+            move_id: id,
+            plate: &valid.plate,
+            reason: valid.reason,
+            address: &valid.address,
+            reminder: false,
+        };
+        let sms = match (owner, token.as_deref()) {
+            (Some(owner), Some(token)) => notify::owner_sms(state, &notice, owner, token),
+            _ => None,
+        };
+        let sms = sms.map(|message| crate::sms::queued(&state.keys, &message));
+        let mut due = vec![
             (notify::REMINDER_OPEN_JOB, &payload, now + rules.reminder_after_ms()),
             (notify::ESCALATE_JOB, &payload, now + rules.escalate_after_ms()),
         ];
-        jobs::enqueue_all(&mut *tx, &timers, now).await?;
+        if let Some(sms) = &sms {
+            due.push((crate::sms::SEND_JOB, sms, now));
+        }
+        jobs::enqueue_all(&mut *tx, &due, now).await?;
     }
     tx.commit().await?;
     Ok(Inserted::New { token, in_app, status, events: first })
@@ -458,24 +474,15 @@ pub async fn remind_vehicle_move(
         });
     }
     event(&mut tx, &move_id, now, MoveEventKind::Reminded, MoveParty::Requester, Some(&user.user_id), None).await?;
+    let in_app = notify::remind_owner(&state, &mut tx, &move_id, now).await?;
     tx.commit().await?;
-    // The SMS link's token is only kept hashed: a reminder by SMS carries a fresh one.
-    let token = fresh_token_if_sms(&state, &move_id).await?;
-    notify::tell_owner(&state, &move_id, token.as_deref(), true).await?;
-    visible(&state, &user, &move_id).await.map(Json)
-}
-
-async fn fresh_token_if_sms(state: &AppState, move_id: &str) -> Result<Option<String>, ApiProblem> {
-    let bytes: [u8; 16] = rand::random();
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let changed =
-        sqlx::query("UPDATE vehicle_moves SET owner_token_hash = $1 WHERE id = $2 AND owner_token_hash IS NOT NULL")
-            .bind(state.keys.keyed_hash(TOKEN, &token))
-            .bind(move_id)
-            .execute(&state.db.pool)
-            .await?
-            .rows_affected();
-    Ok((changed == 1).then_some(token))
+    let view = visible(&state, &user, &move_id).await?;
+    if let Some(r) = in_app {
+        let notice =
+            notify::Notice { move_id: &move_id, plate: &r.plate, reason: r.reason, address: "", reminder: true };
+        notify::tell_in_app(&state, &notice, &r.owner);
+    }
+    Ok(Json(view))
 }
 
 /// The requester's car is free: close the request. Resolving a resolved request answers it again.

@@ -68,32 +68,53 @@ pub fn app_summary(plate: &Plate, reason: MoveReason, reminder: bool) -> String 
     format!("{head}您的车辆{}{}，请尽快挪车", plate.masked(), reason.text_zh())
 }
 
-/// Tells the owner of a request (first notice or the reminder), by app or SMS. `token` is the
-/// SMS link's secret, needed only for SMS.
-pub async fn tell_owner(
+/// The reminder for the owner, in the reminder's transaction: by SMS (with a fresh link token,
+/// since the link's token is only kept hashed) queued in `conn`, or, for an owner in the app, the
+/// owner's account to notify once committed.
+pub async fn remind_owner(
     state: &AppState,
+    conn: &mut sqlx::AnyConnection,
     move_id: &str,
-    token: Option<&str>,
-    reminder: bool,
-) -> Result<(), ApiProblem> {
+    now: i64,
+) -> Result<Option<InAppReminder>, ApiProblem> {
     let row: Option<(String, Option<String>, Vec<u8>, String)> =
         sqlx::query_as("SELECT plate, owner_user_id, address_enc, reason FROM vehicle_moves WHERE id = $1")
             .bind(move_id)
-            .fetch_optional(&state.db.pool)
+            .fetch_optional(&mut *conn)
             .await?;
-    let Some((plate, owner_user_id, address, reason)) = row else { return Ok(()) };
+    let Some((plate, owner_user_id, address, reason)) = row else { return Ok(None) };
     let plate = Plate::parse(&plate).map_err(|_| ApiProblem::internal(&"stored plate"))?;
     let reason = MoveReason::parse(&reason).unwrap_or(MoveReason::Other);
-    let owner = match owner_user_id {
-        Some(_) => None,
-        None => owner_of(state, &plate).await?,
-    };
-    let address = match owner {
-        Some(_) => state.keys.decrypt_string(ADDRESS, &address).map_err(|e| ApiProblem::internal(&e))?,
-        None => String::new(),
-    };
-    let notice = Notice { move_id, plate: &plate, reason, address: &address, reminder };
-    send_notice(state, &notice, owner_user_id.as_deref(), owner.as_ref(), token).await
+    if let Some(owner) = owner_user_id {
+        return Ok(Some(InAppReminder { owner, plate, reason }));
+    }
+    let Some(owner) = owner_of(state, &plate).await? else { return Ok(None) };
+    let bytes: [u8; 16] = rand::random();
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let changed =
+        sqlx::query("UPDATE vehicle_moves SET owner_token_hash = $1 WHERE id = $2 AND owner_token_hash IS NOT NULL")
+            .bind(state.keys.keyed_hash(super::TOKEN, &token))
+            .bind(move_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    if changed == 0 {
+        return Ok(None);
+    }
+    let address = state.keys.decrypt_string(ADDRESS, &address).map_err(|e| ApiProblem::internal(&e))?;
+    let notice = Notice { move_id, plate: &plate, reason, address: &address, reminder: true };
+    if let Some(message) = owner_sms(state, &notice, &owner, &token) {
+        crate::sms::queue(conn, &state.keys, &message, now).await?;
+        state.wake_jobs();
+    }
+    Ok(None)
+}
+
+/// A reminder for an owner in the app, told once the reminder is committed.
+pub struct InAppReminder {
+    pub owner: String,
+    pub plate: Plate,
+    pub reason: MoveReason,
 }
 
 /// What a notice is about.
@@ -106,26 +127,19 @@ pub struct Notice<'a> {
     pub reminder: bool,
 }
 
-/// Sends the notice: in the owner's app when `owner_user_id` is set, else by SMS to the registry's
-/// phone of `owner` with the link carrying `token`; neither when the owner cannot be reached.
-pub async fn send_notice(
-    state: &AppState,
-    notice: &Notice<'_>,
-    owner_user_id: Option<&str>,
-    owner: Option<&Owner>,
-    token: Option<&str>,
-) -> Result<(), ApiProblem> {
-    if let Some(owner) = owner_user_id {
-        let summary = app_summary(notice.plate, notice.reason, notice.reminder);
-        publish(state, vec![owner.to_owned()], CHANGE_KIND, notice.move_id, &summary);
-        return Ok(());
-    }
-    let (Some(owner), Some(token)) = (owner, token) else { return Ok(()) };
-    let Some(phone) = owner.phone.clone() else { return Ok(()) };
+/// Tells an owner who uses the app: a notification in their open app.
+pub fn tell_in_app(state: &AppState, notice: &Notice<'_>, owner_user_id: &str) {
+    let summary = app_summary(notice.plate, notice.reason, notice.reminder);
+    publish(state, vec![owner_user_id.to_owned()], CHANGE_KIND, notice.move_id, &summary);
+}
+
+/// The SMS to the registry's phone of `owner`, with the link carrying `token`; `None` without a
+/// phone on file. Queued by the caller in the transaction that makes it due.
+pub fn owner_sms(state: &AppState, notice: &Notice<'_>, owner: &Owner, token: &str) -> Option<SmsMessage> {
+    let phone = owner.phone.clone()?;
     let link = format!("{}/m/{token}", state.base_url);
     let text = sms_text(notice.plate, &owner.description, notice.address, notice.reason, &link, notice.reminder);
-    state.sms.send(&SmsMessage { phone, text, code: String::new() }).await.map_err(|e| ApiProblem::internal(&e))?;
-    Ok(())
+    Some(SmsMessage::new(phone, text, String::new()))
 }
 
 /// Hands a still-unanswered request (or one the owner cannot come for) to the traffic police.

@@ -94,6 +94,7 @@ api_test! {
         let plates = seed::vehicles(app.state(), 0, CLIENTS).await.unwrap();
         app.stop().await;
         let bills_before = count(&app, "SELECT COUNT(*) FROM bills").await;
+        let sms_before = count(&app, "SELECT COUNT(*) FROM sms_outbox").await;
 
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
@@ -137,6 +138,13 @@ api_test! {
         for c in clients {
             results.push(c.await.expect("client"));
         }
+        // The owners' SMS were queued with the requests; a batch the kill interrupted is sent again
+        // once its lease (15 s) ends.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while count(&app, "SELECT COUNT(*) FROM jobs WHERE kind = 'sms.send' AND done_at IS NULL").await > 0 {
+            assert!(Instant::now() < deadline, "queued SMS not sent within 60 s of the restart");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         server.kill().unwrap();
         server.wait().unwrap();
         assert!(at_kill < 2 * CLIENTS, "the kill came after the load ended");
@@ -146,6 +154,8 @@ api_test! {
         // One fee bill per application, one first event per request.
         assert_eq!(count(&app, "SELECT COUNT(*) FROM bills").await - bills_before, CLIENTS as i64);
         assert_eq!(count(&app, "SELECT COUNT(*) FROM vehicle_move_events WHERE kind = 'sent'").await, CLIENTS as i64);
+        // Every owner (each has their own number, no app) got one SMS: none lost at the kill, none sent twice.
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM sms_outbox").await - sms_before, CLIENTS as i64);
         let mut ids: Vec<_> = results.iter().flat_map(|(_, a, m)| [a.clone(), m.clone()]).collect();
         ids.sort();
         ids.dedup();

@@ -291,6 +291,20 @@ impl TestApp {
         res.json().await.expect("outbox json")
     }
 
+    /// The outbox once it holds at least `count` messages: the job runner sends queued messages
+    /// (vehicle-move notices) shortly after their commit, not within the request.
+    pub async fn outbox_of_at_least(&self, phone: &str, count: usize) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let outbox = self.outbox(phone).await;
+            if outbox.len() >= count {
+                return outbox;
+            }
+            assert!(std::time::Instant::now() < deadline, "{count} message(s) to {phone} not sent in 15 s: {outbox:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The newest code the local gateway "sent" to the number.
     pub async fn latest_code(&self, phone: &str) -> String {
         let outbox = self.outbox(phone).await;

@@ -11,7 +11,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
 use crate::applications::verified;
-use crate::helpers::{expect_problem, spawn_app, TestApp};
+use crate::helpers::{expect_problem, spawn_app, spawn_app_config, TestApp};
 
 // Demo residents (fixtures/demo.json, fictional) and their vehicles.
 const JIA: &str = "19900000001"; // 甲, the blocked driver; owns 皖SD0001
@@ -77,9 +77,10 @@ async fn token(app: &TestApp, phone: &str) -> String {
     app.sign_in(phone).await["access_token"].as_str().unwrap().to_owned()
 }
 
-/// The SMS link's token from the newest message to `phone`.
-async fn sms_token(app: &TestApp, phone: &str) -> (String, String) {
-    let text = app.outbox(phone).await[0]["text"].as_str().unwrap().to_owned();
+/// The text and the link's token of the `nth` message to `phone` (1 = the first), once sent.
+async fn sms_token(app: &TestApp, phone: &str, nth: usize) -> (String, String) {
+    let outbox = app.outbox_of_at_least(phone, nth).await;
+    let text = outbox[outbox.len() - nth]["text"].as_str().unwrap().to_owned();
     let token = text.split("/m/").nth(1).unwrap().chars().take_while(char::is_ascii_hexdigit).collect();
     (text, token)
 }
@@ -172,7 +173,7 @@ api_test! {
         let view = created(&app, &driver, "k1", &request("皖SD0004")).await;
         assert_eq!(kinds(&view), ["sent", "notified_by_sms"]);
         let id = view["id"].as_str().unwrap().to_owned();
-        let (text, link) = sms_token(&app, BING).await;
+        let (text, link) = sms_token(&app, BING, 1).await;
         assert!(text.contains("皖S·***04"), "masked plate: {text}");
         assert!(text.contains("演示路 88 号") && text.contains("阻挡他人车辆驶出"), "{text}");
         assert_eq!(link.len(), 32);
@@ -246,7 +247,7 @@ api_test! {
 
         let by_sms = created(&app, &driver, "k2", &request("皖SD0004")).await;
         driver_sees.push(by_sms.to_string());
-        let (text, link) = sms_token(&app, BING).await;
+        let (text, link) = sms_token(&app, BING, 1).await;
         owner_sees.push(text);
         owner_sees.push(ok(app.get(&format!("/api/v1/vehicle-move-links/{link}")).await).await.to_string());
         owner_sees.push(app.get(&format!("/m/{link}")).await.text().await.unwrap());
@@ -362,6 +363,54 @@ api_test! {
         let escalated = ok(get(&app, &driver, &show).await).await;
         assert_eq!(escalated["status"], "escalated");
         assert_eq!(kinds(&escalated), ["sent", "notified_in_app", "reminded", "escalated"]);
+    }
+}
+
+api_test! {
+    async fn an_owner_without_the_app_is_reminded_by_sms_with_a_new_link(backend) {
+        let app = spawn_app(backend).await;
+        let driver = verified(&app, JIA).await;
+        let id = created(&app, &driver, "k1", &request("皖SD0004")).await["id"].as_str().unwrap().to_owned();
+        let (_, first_link) = sms_token(&app, BING, 1).await;
+        app.advance(10 * 60);
+        app.run_jobs().await;
+        let reminded = ok(post(&app, &driver, &format!("/api/v1/vehicle-moves/{id}/remind"), json!({})).await).await;
+        assert_eq!(kinds(&reminded), ["sent", "notified_by_sms", "reminded"]);
+        let (text, link) = sms_token(&app, BING, 2).await;
+        assert!(text.starts_with("【警通】催办提醒：") && text.contains("皖S·***04"), "{text}");
+        assert_ne!(link, first_link);
+        // Only the newest link answers; the owner's reply through it reaches the driver.
+        expect_problem(app.get(&format!("/api/v1/vehicle-move-links/{first_link}")).await, StatusCode::NOT_FOUND, "not_found").await;
+        let page = app.get(&format!("/api/v1/vehicle-move-links/{link}")).await;
+        assert_eq!(ok(page).await["id"], id.as_str());
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        assert_eq!(app.outbox(BING).await.len(), 2, "one notice and one reminder, nothing more");
+    }
+}
+
+api_test! {
+    async fn the_owners_sms_survives_a_stop_right_after_the_commit_and_is_sent_once(backend) {
+        // No background runner: nothing is sent until the test runs the jobs.
+        let mut app = spawn_app_config(backend, |c| c.run_jobs = false).await;
+        let driver = verified(&app, JIA).await;
+        let view = created(&app, &driver, "k1", &request("皖SD0004")).await;
+        assert_eq!(kinds(&view), ["sent", "notified_by_sms"]);
+        assert!(app.outbox(BING).await.is_empty(), "queued with the request, not sent yet");
+        // The server stops before sending; the message was committed with the request.
+        app.restart().await;
+        assert_eq!(app.run_jobs().await, 1);
+        let (text, link) = sms_token(&app, BING, 1).await;
+        assert!(text.contains("演示路 88 号"), "{text}");
+        assert_eq!(ok(app.get(&format!("/api/v1/vehicle-move-links/{link}")).await).await["id"], view["id"]);
+        // A sender that stopped after the gateway took the message but before recording it sends
+        // it again; the gateway keeps it once (the message's own id).
+        sqlx::query("UPDATE jobs SET done_at = NULL, locked_until = NULL WHERE kind = 'sms.send'")
+            .execute(&app.state().db.pool)
+            .await
+            .unwrap();
+        assert_eq!(app.run_jobs().await, 1, "sent again");
+        assert_eq!(app.outbox(BING).await.len(), 1, "the owner got one message");
+        assert_eq!(app.run_jobs().await, 0);
     }
 }
 
