@@ -24,7 +24,12 @@ struct Run {
     from_wrk: bool,
     throughput: Figures,
     steady: Figures,
+    /// The served query alone through the server's pool, no HTTP: the database's share.
+    query: Figures,
 }
+
+/// Queries the "query alone" figure sends.
+const QUERIES: usize = 60_000;
 
 async fn run(server: &jingtong_server::Running) -> Run {
     let state = server.state();
@@ -42,6 +47,9 @@ async fn run(server: &jingtong_server::Running) -> Run {
     // Off the runtime's workers: they serve the requests.
     let base = url.clone();
     let from_wrk = tokio::task::spawn_blocking(move || wrk(&base, &script, CONCURRENCY, SECONDS)).await.unwrap();
+    let hashed: Arc<Vec<(String, String)>> = Arc::new(
+        pairs.iter().map(|(token, case)| (jingtong_server::crypto::sha256_hex(token), case.clone())).collect(),
+    );
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
     let send = move |n: usize| {
         let (client, url, pairs) = (client.clone(), url.clone(), pairs.clone());
@@ -58,7 +66,24 @@ async fn run(server: &jingtong_server::Running) -> Run {
         None => (false, closed_loop(CONCURRENCY, REQUESTS, send.clone()).await),
     };
     let steady = paced(RATE, RATE_SECONDS, send).await;
-    Run { from_wrk, throughput, steady }
+    let (db, sql) = (state.db.clone(), Arc::new(jingtong_server::hot::case_for_token()));
+    let now = state.now_ms();
+    let query = closed_loop(CONCURRENCY, QUERIES, move |n| {
+        let (db, sql, hashed) = (db.clone(), sql.clone(), hashed.clone());
+        async move {
+            let (hash, case) = &hashed[n % hashed.len()];
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(hash.as_str())
+                .bind(jingtong_server::auth::tokens::ACCESS)
+                .bind(now)
+                .bind(case.as_str())
+                .fetch_all(&db.pool)
+                .await;
+            rows.is_ok_and(|r| r.len() > 1)
+        }
+    })
+    .await;
+    Run { from_wrk, throughput, steady, query }
 }
 
 fn main() {
@@ -83,6 +108,7 @@ fn main() {
 
 fn report(pg: &Run, lite: &Run, baseline: Option<(f64, f64)>) {
     let ratio = |r: &Run| baseline.map(|(tps, _)| r.throughput.rps() / tps);
+    let query_ratio = |r: &Run| baseline.map(|(tps, _)| r.query.rps() / tps);
     let mut md = String::from(
         "| case status, loopback | max req/s | p50 ms | p99 ms | errors | at 500 req/s: p50 ms | p99 ms | errors |\n\
          |---|---|---|---|---|---|---|---|\n",
@@ -115,13 +141,23 @@ fn report(pg: &Run, lite: &Run, baseline: Option<(f64, f64)>) {
         None => md += "\npgbench: not available\n",
     }
     md += &format!(
+        "\nThe served query alone through the server's pool, no HTTP ({CONCURRENCY} tasks, {QUERIES} queries): \
+         PostgreSQL {:.0}/s ({:.2}× pgbench -S, p99 {:.1} ms), SQLite {:.0}/s ({:.2}×): the part of the request \
+         that is the database's.\n",
+        pg.query.rps(),
+        query_ratio(pg).unwrap_or(0.0),
+        pg.query.p99_ms,
+        lite.query.rps(),
+        query_ratio(lite).unwrap_or(0.0)
+    );
+    md += &format!(
         "\n{} from {CONCURRENCY} connections, then {RATE} req/s for {RATE_SECONDS} s; {RESIDENTS} residents, one case each.\n",
         if pg.from_wrk { format!("wrk for {SECONDS} s") } else { format!("{REQUESTS} requests (in-process generator; wrk missing)") }
     );
     let json = json!({
         "bench": "cases_read",
-        "postgres": { "throughput": pg.throughput.json(), "steady_500": pg.steady.json() },
-        "sqlite": { "throughput": lite.throughput.json(), "steady_500": lite.steady.json() },
+        "postgres": { "throughput": pg.throughput.json(), "steady_500": pg.steady.json(), "query_alone": pg.query.json() },
+        "sqlite": { "throughput": lite.throughput.json(), "steady_500": lite.steady.json(), "query_alone": lite.query.json() },
         "pgbench_select_only": baseline.map(|(tps, lat)| json!({ "tps": tps, "latency_avg_ms": lat })),
         "rows": [
             { "name": "case lookup (PostgreSQL) / pgbench -S", "ratio": ratio(pg), "target": ">= 0.50" },
