@@ -293,10 +293,7 @@ async fn insert(
     }
     let in_app = owner.and_then(|o| o.user_id.clone()).filter(|o| *o != user.user_id);
     let by_sms = owner.is_some() && in_app.is_none() && owner.is_some_and(|o| o.phone.is_some());
-    let token = by_sms.then(|| {
-        let bytes: [u8; 16] = rand::random();
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    });
+    let token = by_sms.then(notify::link_token);
     // An owner with neither the app nor a phone on file cannot be told: like an unknown plate.
     let reachable = in_app.is_some() || by_sms;
     let status = if reachable { MoveStatus::Waiting } else { MoveStatus::Escalated };
@@ -476,6 +473,7 @@ pub async fn remind_vehicle_move(
     event(&mut tx, &move_id, now, MoveEventKind::Reminded, MoveParty::Requester, Some(&user.user_id), None).await?;
     let in_app = notify::remind_owner(&state, &mut tx, &move_id, now).await?;
     tx.commit().await?;
+    state.wake_jobs();
     let view = visible(&state, &user, &move_id).await?;
     if let Some(r) = in_app {
         let notice =

@@ -69,8 +69,8 @@ pub fn app_summary(plate: &Plate, reason: MoveReason, reminder: bool) -> String 
 }
 
 /// The reminder for the owner, in the reminder's transaction: by SMS (with a fresh link token,
-/// since the link's token is only kept hashed) queued in `conn`, or, for an owner in the app, the
-/// owner's account to notify once committed.
+/// since the link's token is only kept hashed) queued in `conn` for the runner (wake it after the
+/// commit), or, for an owner in the app, who to notify once committed.
 pub async fn remind_owner(
     state: &AppState,
     conn: &mut sqlx::AnyConnection,
@@ -89,8 +89,7 @@ pub async fn remind_owner(
         return Ok(Some(InAppReminder { owner, plate, reason }));
     }
     let Some(owner) = owner_of(state, &plate).await? else { return Ok(None) };
-    let bytes: [u8; 16] = rand::random();
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let token = link_token();
     let changed =
         sqlx::query("UPDATE vehicle_moves SET owner_token_hash = $1 WHERE id = $2 AND owner_token_hash IS NOT NULL")
             .bind(state.keys.keyed_hash(super::TOKEN, &token))
@@ -105,9 +104,14 @@ pub async fn remind_owner(
     let notice = Notice { move_id, plate: &plate, reason, address: &address, reminder: true };
     if let Some(message) = owner_sms(state, &notice, &owner, &token) {
         crate::sms::queue(conn, &state.keys, &message, now).await?;
-        state.wake_jobs();
     }
     Ok(None)
+}
+
+/// A fresh secret for the owner's SMS link (stored only as a keyed hash).
+pub fn link_token() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A reminder for an owner in the app, told once the reminder is committed.
