@@ -90,12 +90,14 @@ pub fn due_jobs_of_kind(lock: &str) -> String {
 }
 
 /// Claims the next due timer. $1 lease end, $2 now; `lock` is `FOR UPDATE SKIP LOCKED` on PostgreSQL.
+/// Queued SMS are not among them: only [`due_jobs_of_kind`] claims those (in batches, short lease).
 pub fn due_job(lock: &str) -> String {
     format!(
         "UPDATE jobs SET locked_until = $1, attempts = attempts + 1
-         WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2
+         WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2 AND kind <> '{sms}'
                        AND (locked_until IS NULL OR locked_until <= $2) ORDER BY run_at, id LIMIT 1 {lock})
            AND done_at IS NULL AND (locked_until IS NULL OR locked_until <= $2)
-         RETURNING id, kind, payload, attempts"
+         RETURNING id, kind, payload, attempts",
+        sms = crate::sms::SEND_JOB
     )
 }

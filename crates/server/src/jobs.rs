@@ -168,15 +168,11 @@ async fn run_one(state: &AppState, job: &Claimed) -> Result<Outcome, String> {
         moves::notify::ERASE_PHOTOS_JOB => {
             moves::notify::erase_photos_job(state, &field("move_id")?).await.map(|()| Outcome::Done)
         }
-        crate::sms::SEND_JOB => {
-            let message = crate::sms::unqueue(&state.keys, &payload)?;
-            state.sms.send(&message).await.map(|()| Outcome::Done).map_err(|e| e.to_string())
-        }
         other => Err(format!("unknown job kind {other}")),
     }
 }
 
-/// Runs what is due: queued SMS first, in batches, then the other jobs one by one.
+/// Runs what is due: queued SMS in batches ([`crate::sms::deliver_due`]), then the other jobs one by one.
 pub async fn run_all_due(state: &AppState) -> usize {
     // A read first: the runner is woken after many commits, and a claim (an UPDATE) takes SQLite's
     // one write lock even when nothing matches.

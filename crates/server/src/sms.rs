@@ -138,7 +138,7 @@ pub async fn queue(
 }
 
 /// The message a queued job carries.
-pub fn unqueue(keys: &Keys, payload: &serde_json::Value) -> Result<SmsMessage, String> {
+fn unqueue(keys: &Keys, payload: &serde_json::Value) -> Result<SmsMessage, String> {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
     let open = |name: &str| -> Result<String, String> {
@@ -195,11 +195,12 @@ pub async fn deliver_due(state: &AppState) -> usize {
                     ids.push(id);
                 }
                 // Never readable (the keys changed): given up on, loudly, instead of claimed forever.
+                // (Only this batch sender claims queued SMS; the runner's one-by-one claim skips them.)
                 Err(error) => {
                     tracing::warn!(job_id = %id, %error, "queued sms unreadable; given up");
                     if let Ok(_turn) = state.db.write_turn().await {
                         let _ = sqlx::query(
-                            "UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
+                            "UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = $2, payload = '{}' WHERE id = $3",
                         )
                         .bind(now)
                         .bind(format!("gave up: {error}"))
@@ -214,11 +215,13 @@ pub async fn deliver_due(state: &AppState) -> usize {
         let now = state.now_ms();
         let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = match &result {
-            Ok(()) => "UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = $2 WHERE id IN",
+            // Sent: the number and the text are not kept (no longer needed; the gateway has the message).
+            Ok(()) => "UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = $2, payload = '{}' WHERE id IN",
             // Tried again later, each time later; after the runner's usual number of attempts, given up.
             Err(_) => {
                 "UPDATE jobs SET run_at = $1 + 30000 * attempts, locked_until = NULL, last_error = $2,
-                   done_at = CASE WHEN attempts >= 10 THEN $1 ELSE NULL END WHERE id IN"
+                   done_at = CASE WHEN attempts >= 10 THEN $1 ELSE NULL END,
+                   payload = CASE WHEN attempts >= 10 THEN '{}' ELSE payload END WHERE id IN"
             }
         };
         let sql = format!("{sql} ({})", placeholders.join(", "));

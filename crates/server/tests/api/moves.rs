@@ -398,14 +398,22 @@ api_test! {
         assert!(app.outbox(BING).await.is_empty(), "queued with the request, not sent yet");
         // The server stops before sending; the message was committed with the request.
         app.restart().await;
+        let pool = app.state().db.pool.clone();
+        let queued: (String,) =
+            sqlx::query_as("SELECT payload FROM jobs WHERE kind = 'sms.send'").fetch_one(&pool).await.unwrap();
+        assert!(!queued.0.contains(BING) && !queued.0.contains("演示路"), "queued encrypted: {}", queued.0);
         assert_eq!(app.run_jobs().await, 1);
         let (text, link) = sms_token(&app, BING, 1).await;
         assert!(text.contains("演示路 88 号"), "{text}");
         assert_eq!(ok(app.get(&format!("/api/v1/vehicle-move-links/{link}")).await).await["id"], view["id"]);
         // A sender that stopped after the gateway took the message but before recording it sends
         // it again; the gateway keeps it once (the message's own id).
-        sqlx::query("UPDATE jobs SET done_at = NULL, locked_until = NULL WHERE kind = 'sms.send'")
-            .execute(&app.state().db.pool)
+        let sent: (String,) =
+            sqlx::query_as("SELECT payload FROM jobs WHERE kind = 'sms.send'").fetch_one(&pool).await.unwrap();
+        assert_eq!(sent.0, "{}", "a sent message's number and text are not kept");
+        sqlx::query("UPDATE jobs SET done_at = NULL, locked_until = NULL, payload = $1 WHERE kind = 'sms.send'")
+            .bind(&queued.0)
+            .execute(&pool)
             .await
             .unwrap();
         assert_eq!(app.run_jobs().await, 1, "sent again");
