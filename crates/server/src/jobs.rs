@@ -13,7 +13,17 @@ use crate::state::AppState;
 /// A claimed job is not claimed again for this long (a process that died mid-job is retried then).
 const LEASE_MS: i64 = 5 * 60_000;
 /// At most this many attempts of a job that keeps failing, except deliveries (their own schedule).
-const MAX_ATTEMPTS: i64 = 10;
+pub const MAX_ATTEMPTS: i64 = 10;
+/// A failed job waits this long times its attempts before the next.
+pub const RETRY_STEP_MS: i64 = 30_000;
+
+/// Skips rows another process has claimed: PostgreSQL's row locks; SQLite has one writer anyway.
+pub fn skip_locked(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    }
+}
 
 /// What a job asks for after it ran.
 #[derive(Debug)]
@@ -69,11 +79,7 @@ struct Claimed {
 }
 
 async fn claim(state: &AppState, now: i64) -> Result<Option<Claimed>, sqlx::Error> {
-    let lock = match state.db.backend {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
-    let sql = crate::hot::due_job(lock);
+    let sql = crate::hot::due_job(skip_locked(state.db.backend));
     let _turn = state.db.write_turn().await?;
     let row: Option<(String, String, String, i64)> =
         sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now + LEASE_MS).bind(now).fetch_optional(&state.db.pool).await?;
@@ -143,7 +149,7 @@ fn retry_delay_ms(kind: &str, attempts: i64) -> Option<i64> {
         let i = usize::try_from(attempts - 1).ok()?;
         return payments::provider::DELIVERY_BACKOFF_SECONDS.get(i).map(|s| s * 1000);
     }
-    (attempts < MAX_ATTEMPTS).then(|| 30_000 * attempts.max(1))
+    (attempts < MAX_ATTEMPTS).then(|| RETRY_STEP_MS * attempts.max(1))
 }
 
 async fn run_one(state: &AppState, job: &Claimed) -> Result<Outcome, String> {

@@ -15,7 +15,8 @@ use sqlx::Row;
 
 use crate::clock::{rfc3339, Clock};
 use crate::crypto::Keys;
-use crate::db::{Backend, Db};
+use crate::db::Db;
+use crate::jobs;
 use crate::state::AppState;
 
 /// Purpose tag for phone ciphertexts and keyed hashes.
@@ -134,7 +135,7 @@ pub async fn queue(
     message: &SmsMessage,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    crate::jobs::enqueue(conn, SEND_JOB, &queued(keys, message), now, now).await.map(|_| ())
+    jobs::enqueue(conn, SEND_JOB, &queued(keys, message), now, now).await.map(|_| ())
 }
 
 /// The message a queued job carries.
@@ -158,11 +159,7 @@ pub async fn deliver_due(state: &AppState) -> usize {
     let mut sent = 0;
     loop {
         let now = state.now_ms();
-        let lock = match state.db.backend {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let sql = crate::hot::due_jobs_of_kind(lock);
+        let sql = crate::hot::due_jobs_of_kind(jobs::skip_locked(state.db.backend));
         let claimed: Result<Vec<(String, String)>, _> = match state.db.write_turn().await {
             Ok(_turn) => {
                 sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -216,13 +213,16 @@ pub async fn deliver_due(state: &AppState) -> usize {
         let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = match &result {
             // Sent: the number and the text are not kept (no longer needed; the gateway has the message).
-            Ok(()) => "UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = $2, payload = '{}' WHERE id IN",
+            Ok(()) => "UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = $2, payload = '{}' WHERE id IN"
+                .to_owned(),
             // Tried again later, each time later; after the runner's usual number of attempts, given up.
-            Err(_) => {
-                "UPDATE jobs SET run_at = $1 + 30000 * attempts, locked_until = NULL, last_error = $2,
-                   done_at = CASE WHEN attempts >= 10 THEN $1 ELSE NULL END,
-                   payload = CASE WHEN attempts >= 10 THEN '{}' ELSE payload END WHERE id IN"
-            }
+            Err(_) => format!(
+                "UPDATE jobs SET run_at = $1 + {step} * attempts, locked_until = NULL, last_error = $2,
+                   done_at = CASE WHEN attempts >= {max} THEN $1 ELSE NULL END,
+                   payload = CASE WHEN attempts >= {max} THEN '{{}}' ELSE payload END WHERE id IN",
+                step = jobs::RETRY_STEP_MS,
+                max = jobs::MAX_ATTEMPTS
+            ),
         };
         let sql = format!("{sql} ({})", placeholders.join(", "));
         let error = result.as_ref().err().map(ToString::to_string);

@@ -423,6 +423,34 @@ api_test! {
 }
 
 api_test! {
+    async fn a_queued_sms_that_cannot_be_read_is_given_up_on_once(backend) {
+        // E.g. queued under keys the server no longer has: logged and ended, not claimed forever,
+        // and the messages queued beside it still go out.
+        let app = spawn_app_config(backend, |c| c.run_jobs = false).await;
+        let driver = verified(&app, JIA).await;
+        created(&app, &driver, "k1", &request("皖SD0004")).await;
+        let pool = app.state().db.pool.clone();
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, payload, run_at, attempts, created_at)
+             VALUES ('garbled', 'sms.send', '{\"id\":\"x\",\"to\":\"AAAA\",\"text\":\"AAAA\"}', 0, 0, 0)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        assert_eq!(app.run_jobs().await, 1, "the readable one is sent");
+        assert_eq!(app.outbox(BING).await.len(), 1);
+        let (error, payload): (Option<String>, String) =
+            sqlx::query_as("SELECT last_error, payload FROM jobs WHERE id = 'garbled' AND done_at IS NOT NULL")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert!(error.unwrap().starts_with("gave up"));
+        assert_eq!(payload, "{}");
+        assert_eq!(app.run_jobs().await, 0, "not tried again");
+    }
+}
+
+api_test! {
     async fn two_server_processes_escalate_a_request_once(backend) {
         let app = spawn_app(backend).await;
         let driver = verified(&app, JIA).await;
