@@ -1,26 +1,28 @@
 import { createRouter, type RouterHistory } from 'vue-router'
 import type { Pinia } from 'pinia'
 import { useSession } from './stores/session'
-import Apply from './views/applications/ApplyView.vue'
-import ApplicationDetail from './views/applications/ApplicationDetailView.vue'
-import Applications from './views/applications/ApplicationsView.vue'
-import CaseDetail from './views/cases/CaseDetailView.vue'
-import CaseLookup from './views/cases/CaseLookupView.vue'
-import Face from './views/FaceView.vue'
-import Bill from './views/pay/BillView.vue'
-import Receipt from './views/pay/ReceiptView.vue'
-import Scan from './views/pay/ScanView.vue'
-import MoveDetail from './views/moves/MoveDetailView.vue'
-import MoveRequest from './views/moves/MoveRequestView.vue'
-import Moves from './views/moves/MovesView.vue'
-import IdCard from './views/services/IdCardView.vue'
-import IdPhoto from './views/services/IdPhotoView.vue'
-import ServiceItem from './views/services/ServiceItemView.vue'
 import Home from './views/HomeView.vue'
 import Me from './views/MeView.vue'
 import Privacy from './views/PrivacyView.vue'
-import Progress from './views/ProgressView.vue'
 import SignIn from './views/SignInView.vue'
+
+// The first screens load with the app; the rest when first opened (less to parse and hold at start).
+const Apply = () => import('./views/applications/ApplyView.vue')
+const ApplicationDetail = () => import('./views/applications/ApplicationDetailView.vue')
+const Applications = () => import('./views/applications/ApplicationsView.vue')
+const CaseDetail = () => import('./views/cases/CaseDetailView.vue')
+const CaseLookup = () => import('./views/cases/CaseLookupView.vue')
+const Face = () => import('./views/FaceView.vue')
+const Bill = () => import('./views/pay/BillView.vue')
+const Receipt = () => import('./views/pay/ReceiptView.vue')
+const Scan = () => import('./views/pay/ScanView.vue')
+const MoveDetail = () => import('./views/moves/MoveDetailView.vue')
+const MoveRequest = () => import('./views/moves/MoveRequestView.vue')
+const Moves = () => import('./views/moves/MovesView.vue')
+const IdCard = () => import('./views/services/IdCardView.vue')
+const IdPhoto = () => import('./views/services/IdPhotoView.vue')
+const ServiceItem = () => import('./views/services/ServiceItemView.vue')
+const Progress = () => import('./views/ProgressView.vue')
 
 /** `startup` resolves once the app is ready to read the session (language set). */
 export function createAppRouter(history: RouterHistory, pinia: Pinia, startup: Promise<unknown>) {

@@ -62,7 +62,7 @@ const APP: ApplicationView = {
     kind: 'post',
     address_masked: '安徽省合肥市 演示路***',
     recipient_masked: '演**甲',
-    phone_masked: '138****8000',
+    phone_masked: '199****8000',
     tracking_number: 'SF1234567890',
   },
   fee_fen: 4000,
@@ -215,7 +215,7 @@ describe('apply for an ID card', () => {
     expect(wrapper.find('[data-testid="apply-post-area"]').text()).toContain('选择省 / 市 / 区县')
     await wrapper.find('[data-testid="apply-post-address"] textarea').setValue('演示路 1 号 2 栋 301')
     await wrapper.find('[data-testid="apply-post-recipient"] input').setValue('演示用户甲')
-    await wrapper.find('[data-testid="apply-post-phone"] input').setValue('13800138000')
+    await wrapper.find('[data-testid="apply-post-phone"] input').setValue('19900098000')
     await wrapper.find('[data-testid="apply-damage"] textarea').setValue('芯片无法读取')
     // No county picked yet.
     expect(next().attributes('disabled')).toBeDefined()
@@ -233,7 +233,7 @@ describe('apply for an ID card', () => {
       region_code: '340102',
       address: '演示路 1 号',
       recipient: '演示用户甲',
-      phone: '13800138000',
+      phone: '19900098000',
       damage_description: '芯片无法读取',
     }
     const { wrapper } = await open('/apply/id_card_damaged', {
@@ -250,7 +250,7 @@ describe('apply for an ID card', () => {
       request: {
         item: 'id_card_damaged',
         photo: { kind: 'upload', jpeg_base64: PHOTO },
-        delivery: { kind: 'post', region_code: '340102', address: '演示路 1 号', recipient: '演示用户甲', phone: '13800138000' },
+        delivery: { kind: 'post', region_code: '340102', address: '演示路 1 号', recipient: '演示用户甲', phone: '19900098000' },
         damage_description: '芯片无法读取',
       },
       draftItem: 'apply:id_card_damaged',

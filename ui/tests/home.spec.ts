@@ -19,7 +19,7 @@ describe('home', () => {
   it('greets with the masked phone and shows all seven services', async () => {
     fakeBackend({}, true)
     const { wrapper } = await mountApp('/')
-    expect(wrapper.find('[data-testid="greeting-phone"]').text()).toContain('138****8000')
+    expect(wrapper.find('[data-testid="greeting-phone"]').text()).toContain('199****8000')
     expect(SERVICES.map((s) => s.key)).toEqual(KEYS)
     for (const key of KEYS) {
       expect(wrapper.find(`[data-testid="service-grid"] [data-testid="service-${key}"]`).exists()).toBe(true)

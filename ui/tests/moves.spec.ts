@@ -370,14 +370,14 @@ describe('vehicle moving: one request', () => {
     expect(wrapper.find('[data-testid="move-message"]').text()).toContain('对方')
     expect(wrapper.find('[data-testid="move-message"]').text()).toContain('马上下楼')
     const input = wrapper.find('[data-testid="move-message-input"] input')
-    await input.setValue('打我电话 13800138000')
+    await input.setValue('打我电话 19900098000')
     await wrapper.find('[data-testid="move-message-send"]').trigger('click')
     await flushPromises()
-    expect(calls('vehicle_move_message')[0][1]).toEqual({ id: 'm-1', text: '打我电话 13800138000' })
+    expect(calls('vehicle_move_message')[0][1]).toEqual({ id: 'm-1', text: '打我电话 19900098000' })
     const note = wrapper.find('[data-testid="move-message-error"]').text()
     expect(note).toContain('留言中不能包含电话号码等数字。')
     expect(note).toContain('message_contains_number')
-    expect((input.element as HTMLInputElement).value).toBe('打我电话 13800138000')
+    expect((input.element as HTMLInputElement).value).toBe('打我电话 19900098000')
   })
 
   it('sends a message and shows it as mine', async () => {

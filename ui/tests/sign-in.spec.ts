@@ -2,7 +2,7 @@ import { flushPromises } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { SESSION, calls, fail, fakeBackend, mountApp } from './helpers'
 
-const PHONE = '13800138000'
+const PHONE = '19900098000'
 
 async function openSignIn(overrides = {}) {
   fakeBackend(overrides)
@@ -25,11 +25,11 @@ describe('sign-in', () => {
     expect(submit().attributes('disabled')).toBeDefined()
     expect(send().attributes('disabled')).toBeDefined()
 
-    await phone.setValue('1380013800')
+    await phone.setValue('1990009800')
     await code.setValue('123456')
     expect(submit().attributes('disabled')).toBeDefined()
 
-    await phone.setValue('13800138000')
+    await phone.setValue('19900098000')
     expect(send().attributes('disabled')).toBeUndefined()
     await code.setValue('12345')
     expect(submit().attributes('disabled')).toBeDefined()
@@ -40,7 +40,7 @@ describe('sign-in', () => {
 
   it('lets only digits into the fields', async () => {
     const { phone, code } = await openSignIn()
-    await phone.setValue('138-0013 8000x99')
+    await phone.setValue('199-0009 8000x99')
     await code.setValue('12a3456')
     expect((phone.element as HTMLInputElement).value).toBe(PHONE)
     expect((code.element as HTMLInputElement).value).toBe('123456')
@@ -136,7 +136,7 @@ describe('sign-in', () => {
     expect(calls('sign_in')[0][1]).toEqual({ phone: PHONE, code: '123456' })
     expect(router.currentRoute.value.path).toBe('/')
     expect(w.find('[data-testid="home"]').exists()).toBe(true)
-    expect(w.find('[data-testid="greeting-phone"]').text()).toContain('138****8000')
+    expect(w.find('[data-testid="greeting-phone"]').text()).toContain('199****8000')
     const prompt = w.find('[data-testid="face-prompt"]')
     expect(prompt.isVisible()).toBe(true)
     expect(prompt.text()).toContain('刷脸认证')
@@ -146,8 +146,8 @@ describe('sign-in', () => {
 
   it('restores the phone number from the saved draft and autosaves changes', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
-    const { phone } = await openSignIn({ draft_load: () => ({ phone: '13900139000' }) })
-    expect((phone.element as HTMLInputElement).value).toBe('13900139000')
+    const { phone } = await openSignIn({ draft_load: () => ({ phone: '19900099000' }) })
+    expect((phone.element as HTMLInputElement).value).toBe('19900099000')
 
     await phone.setValue('139001')
     await vi.advanceTimersByTimeAsync(500)

@@ -2,6 +2,9 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::sms::SmsGateway;
 
 /// How to run the server. Flags and environment are parsed in `main.rs`.
 #[derive(Debug, Clone)]
@@ -21,6 +24,28 @@ pub struct Config {
     /// Runs due background jobs (payment expiry, reconciliation, notification deliveries) every half
     /// second. Tests turn it off and call `Running::run_jobs_once` after moving the clock.
     pub run_jobs: bool,
+    /// Wraps the SMS gateway, e.g. with a carrier outage in the fault tests; `None` sends as is.
+    pub sms_layer: Option<SmsLayer>,
+}
+
+/// Puts something between the server and its SMS gateway (see [`Config::sms_layer`]).
+#[derive(Clone)]
+pub struct SmsLayer(Arc<dyn Fn(Arc<dyn SmsGateway>) -> Arc<dyn SmsGateway> + Send + Sync>);
+
+impl SmsLayer {
+    pub fn new(wrap: impl Fn(Arc<dyn SmsGateway>) -> Arc<dyn SmsGateway> + Send + Sync + 'static) -> SmsLayer {
+        SmsLayer(Arc::new(wrap))
+    }
+
+    pub(crate) fn wrap(&self, gateway: Arc<dyn SmsGateway>) -> Arc<dyn SmsGateway> {
+        (self.0)(gateway)
+    }
+}
+
+impl fmt::Debug for SmsLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SmsLayer")
+    }
 }
 
 impl Default for Config {
@@ -34,6 +59,7 @@ impl Default for Config {
             face_dir: None,
             fixed_face_actions: None,
             run_jobs: true,
+            sms_layer: None,
         }
     }
 }

@@ -37,7 +37,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{Config, Secret};
+pub use config::{Config, Secret, SmsLayer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -130,7 +130,11 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         demo::load(&db, &keys, blobs.as_ref(), &face_dir.join("testdata")).await?;
         applications::demo::load(&db, clock.now_ms()).await.map_err(demo::DemoError::Db)?;
     }
-    let sms = Arc::new(sms::LocalSmsGateway::new(db.clone(), keys.clone(), clock.clone()));
+    let sms: Arc<dyn sms::SmsGateway> = Arc::new(sms::LocalSmsGateway::new(db.clone(), keys.clone(), clock.clone()));
+    let sms = match &config.sms_layer {
+        Some(layer) => layer.wrap(sms),
+        None => sms,
+    };
     let registry = Arc::new(registry::LocalRegistry::new(db.clone(), keys.clone(), blobs.clone()));
     let models = face_dir.join("models");
     let face = tokio::task::spawn_blocking(move || load_face_engine(&models)).await.unwrap_or(None);

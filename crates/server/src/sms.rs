@@ -48,6 +48,27 @@ impl SmsMessage {
 pub enum SmsError {
     #[error("storing the message failed: {0}")]
     Storage(#[from] sqlx::Error),
+    /// The carrier refused the call or did not answer; the messages are tried again later.
+    #[error("the SMS carrier is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A resident is asked to try again after a carrier outage this long (carrier blips last seconds).
+pub const OUTAGE_RETRY_AFTER_SECONDS: u64 = 30;
+
+impl SmsError {
+    /// What a resident waiting for a code is told: an outage passes, so try again after `retry_after`
+    /// seconds (no sooner than the number's own resend limit allows).
+    pub fn problem(&self, retry_after: u64) -> crate::error::ApiProblem {
+        use crate::error::ApiProblem;
+        match self {
+            SmsError::Unavailable(detail) => {
+                tracing::warn!(%detail, "sms carrier unavailable");
+                ApiProblem::new(jingtong_api::ErrorCode::ServiceUnavailable).retry_after(retry_after)
+            }
+            SmsError::Storage(e) => ApiProblem::internal(e),
+        }
+    }
 }
 
 #[async_trait]

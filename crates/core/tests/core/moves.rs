@@ -83,7 +83,7 @@ async fn a_request_sent_while_offline_goes_once_and_the_owners_answer_shows() {
     assert_eq!(seen.events.last().and_then(|e| e.eta_minutes), Some(8));
     let progress = core.progress().await.unwrap();
     assert!(progress.iter().any(|p| p.id == seen.id), "the request is in My progress");
-    let err = core.vehicle_move_message(&seen.id, "电话 13900001234").await.unwrap_err();
+    let err = core.vehicle_move_message(&seen.id, "电话 19900091234").await.unwrap_err();
     assert_eq!(err.code, ErrorCode::MessageContainsNumber, "refused on the device already");
     server.stop().await;
 }

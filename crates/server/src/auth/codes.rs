@@ -68,7 +68,7 @@ pub async fn send(
     .execute(&state.db.pool)
     .await?;
     let message = SmsMessage::new(phone.clone(), code_text(&code, CODE_TTL_SECONDS / 60), code);
-    state.sms.send(&message).await.map_err(|e| AuthError::Internal(e.to_string()))?;
+    state.sms.send(&message).await.map_err(AuthError::Sms)?;
     audit::record(
         &state.db,
         Kind::SmsSent,

@@ -33,6 +33,9 @@ fn parse_phone(input: &str) -> Result<Phone, AuthError> {
         (status = 429, description = "`rate_limited`: one code per 60 s per number, 20 per hour per client",
             body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`service_unavailable`: the SMS carrier did not take the code; try again after Retry-After",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[instrument(skip_all, fields(phone))]

@@ -28,6 +28,7 @@ pub enum AuthError {
     RateLimited { retry_after: u64 },
     Unauthorized,
     RefreshInvalid,
+    Sms(crate::sms::SmsError),
     Internal(String),
 }
 
@@ -51,6 +52,8 @@ impl From<AuthError> for ApiProblem {
             AuthError::RateLimited { retry_after } => ApiProblem::new(ErrorCode::RateLimited).retry_after(retry_after),
             AuthError::Unauthorized => ApiProblem::new(ErrorCode::Unauthorized),
             AuthError::RefreshInvalid => ApiProblem::new(ErrorCode::RefreshTokenInvalid),
+            // One code per number per resend interval, and this send was counted.
+            AuthError::Sms(e) => e.problem(u64::from(jingtong_api::auth::rules::RESEND_AFTER_SECONDS)),
             AuthError::Internal(detail) => ApiProblem::internal(&detail),
         }
     }

@@ -239,6 +239,8 @@ async fn blocked(state: &AppState, user: &AuthUser, ip: &Option<String>, receipt
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`case_lookup_failed`: unknown receipt or wrong code (the same answer)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: the SMS carrier did not take the code; try again after Retry-After",
+            body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[instrument(skip_all, fields(user_id = %user.user_id))]
@@ -287,7 +289,11 @@ pub async fn start_lookup(
     let text = format!(
         "【警通】您正在查询报案回执 {receipt} 的办理进度，验证码 {sms_code}，5分钟内有效。如非本人操作请忽略。"
     );
-    state.sms.send(&SmsMessage::new(phone.clone(), text, sms_code)).await.map_err(|e| ApiProblem::internal(&e))?;
+    state
+        .sms
+        .send(&SmsMessage::new(phone.clone(), text, sms_code))
+        .await
+        .map_err(|e| e.problem(crate::sms::OUTAGE_RETRY_AFTER_SECONDS))?;
     let e = Event {
         user_id: Some(&user.user_id),
         client_ip: ip.clone(),

@@ -1,11 +1,13 @@
 //! Sign-in as a resident experiences it: codes, limits, locks, tokens, sign-out.
 
+use std::sync::atomic::Ordering;
+
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{expect_problem, spawn_app, spawn_app_with};
+use crate::helpers::{expect_problem, spawn_app, spawn_app_with, spawn_app_with_carrier};
 
-const PHONE: &str = "13800138000";
+const PHONE: &str = "19900098000";
 
 api_test!(
     async fn sign_in_with_code_from_outbox(backend) {
@@ -33,12 +35,32 @@ api_test!(
         let res = app.me(pair["access_token"].as_str().unwrap()).await;
         assert_eq!(res.status(), StatusCode::OK);
         let me: Value = res.json().await.unwrap();
-        assert_eq!(me["phone_masked"], "138****8000");
+        assert_eq!(me["phone_masked"], "199****8000");
         assert_eq!(me["role"], "resident");
         assert_eq!(me["verification_level"], "none");
 
         // The code was used up.
         expect_problem(app.sign_in_with(PHONE, code).await, StatusCode::BAD_REQUEST, "sms_code_invalid").await;
+    }
+);
+
+api_test!(
+    async fn a_carrier_outage_asks_the_resident_to_try_again_when_a_code_may_be_sent(backend) {
+        let (app, carrier_down) = spawn_app_with_carrier(backend, |_| {}).await;
+        carrier_down.store(true, Ordering::SeqCst);
+        let res = app.send_code(PHONE).await;
+        // Not "internal error": the resident is told the service is briefly unavailable and when to
+        // try again, which is when this number may be sent a code anyway.
+        let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert_eq!(retry_after, 60);
+        expect_problem(res, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
+        assert!(app.outbox(PHONE).await.is_empty());
+
+        carrier_down.store(false, Ordering::SeqCst);
+        app.advance(60);
+        assert_eq!(app.send_code(PHONE).await.status(), StatusCode::ACCEPTED);
+        let code = app.latest_code(PHONE).await;
+        assert_eq!(app.sign_in_with(PHONE, &code).await.status(), StatusCode::OK);
     }
 );
 
@@ -54,7 +76,7 @@ api_test!(
         assert_eq!(body["retry_after"], retry_after);
 
         // Another number is not affected.
-        assert_eq!(app.send_code("13900139000").await.status(), StatusCode::ACCEPTED);
+        assert_eq!(app.send_code("19900099000").await.status(), StatusCode::ACCEPTED);
 
         app.advance(31);
         assert_eq!(app.send_code(PHONE).await.status(), StatusCode::ACCEPTED);
@@ -69,11 +91,11 @@ api_test!(
             let res = app.send_code(&format!("1370000{i:04}")).await;
             assert_eq!(res.status(), StatusCode::ACCEPTED, "send {i}");
         }
-        let res = app.send_code("13700009999").await;
+        let res = app.send_code("19900097999").await;
         assert!(res.headers().contains_key("retry-after"));
         expect_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
         app.advance(3600);
-        assert_eq!(app.send_code("13700009999").await.status(), StatusCode::ACCEPTED);
+        assert_eq!(app.send_code("19900097999").await.status(), StatusCode::ACCEPTED);
     }
 );
 
@@ -86,7 +108,7 @@ api_test!(
         let body = expect_problem(app.sign_in_with(PHONE, wrong).await, StatusCode::BAD_REQUEST, "sms_code_invalid").await;
         assert_eq!(body["detail"], "验证码不正确，请重新输入。");
         // A code for a number that never asked is just as wrong.
-        expect_problem(app.sign_in_with("13900139000", &code).await, StatusCode::BAD_REQUEST, "sms_code_invalid").await;
+        expect_problem(app.sign_in_with("19900099000", &code).await, StatusCode::BAD_REQUEST, "sms_code_invalid").await;
         // The right code still works after one mistake.
         assert_eq!(app.sign_in_with(PHONE, &code).await.status(), StatusCode::OK);
     }
@@ -138,7 +160,7 @@ api_test!(
 api_test!(
     async fn malformed_phone_is_explained_in_the_residents_language(backend) {
         let app = spawn_app(backend).await;
-        let body = expect_problem(app.send_code("1380013800").await, StatusCode::BAD_REQUEST, "phone_invalid").await;
+        let body = expect_problem(app.send_code("1990009800").await, StatusCode::BAD_REQUEST, "phone_invalid").await;
         assert_eq!(body["detail"], "请输入正确的11位中国大陆手机号码。");
         assert_eq!(body["errors"][0]["field"], "phone");
         assert_eq!(body["errors"][0]["code"], "phone_invalid");
@@ -170,7 +192,7 @@ api_test!(
                 .send()
         };
         expect_problem(post_raw("{\"phone\":").await.unwrap(), StatusCode::BAD_REQUEST, "invalid_request").await;
-        expect_problem(post_raw("{\"telephone\":\"13800138000\"}").await.unwrap(), StatusCode::BAD_REQUEST, "invalid_request")
+        expect_problem(post_raw("{\"telephone\":\"19900098000\"}").await.unwrap(), StatusCode::BAD_REQUEST, "invalid_request")
             .await;
         let no_type = app.client.post(format!("{}/api/v1/auth/sms-codes", app.url)).body("{}").send().await.unwrap();
         expect_problem(no_type, StatusCode::BAD_REQUEST, "invalid_request").await;
@@ -277,10 +299,10 @@ api_test!(
         assert_eq!(me1["user_id"], me2["user_id"]);
         assert!(uuid::Uuid::parse_str(me1["user_id"].as_str().unwrap()).is_ok_and(|u| u.get_version_num() == 7));
 
-        let other = app.sign_in("13900139000").await;
+        let other = app.sign_in("19900099000").await;
         let me3: Value = app.me(other["access_token"].as_str().unwrap()).await.json().await.unwrap();
         assert_ne!(me1["user_id"], me3["user_id"]);
-        assert_eq!(me3["phone_masked"], "139****9000");
+        assert_eq!(me3["phone_masked"], "199****9000");
     }
 );
 

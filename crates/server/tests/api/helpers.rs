@@ -1,10 +1,12 @@
 //! `spawn_app()`: a real server on port 0 with its own database, a manual clock and an HTTP client.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use jingtong_server::{Config, ManualClock, Running, Secret};
+use jingtong_server::sms::{SmsError, SmsGateway, SmsMessage};
+use jingtong_server::{Config, ManualClock, Running, Secret, SmsLayer};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::{AnyPool, AssertSqlSafe, Connection, Executor};
@@ -184,6 +186,40 @@ pub async fn spawn_app_config(backend: Backend, configure: impl FnOnce(&mut Conf
         app.second = Some((other, balancer));
     }
     app
+}
+
+/// An SMS carrier that refuses every call while its switch is on, and passes messages to the
+/// server's own gateway otherwise: an outage, for the fault tests.
+struct CarrierOutage {
+    inner: Arc<dyn SmsGateway>,
+    down: Arc<AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl SmsGateway for CarrierOutage {
+    async fn send_all(&self, messages: &[SmsMessage]) -> Result<(), SmsError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(SmsError::Unavailable("carrier answered 503".into()));
+        }
+        self.inner.send_all(messages).await
+    }
+}
+
+/// Like [`spawn_app_config`], with an SMS carrier that is down while the returned switch is on.
+pub async fn spawn_app_with_carrier(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+) -> (TestApp, Arc<AtomicBool>) {
+    let down = Arc::new(AtomicBool::new(false));
+    let switch = down.clone();
+    let app = spawn_app_config(backend, move |config| {
+        config.sms_layer = Some(SmsLayer::new(move |inner| {
+            Arc::new(CarrierOutage { inner, down: switch.clone() }) as Arc<dyn SmsGateway>
+        }));
+        configure(config);
+    })
+    .await;
+    (app, down)
 }
 
 impl TestApp {

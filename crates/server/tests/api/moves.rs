@@ -4,6 +4,7 @@
 //! answer, notice or log line one side sees holds the other side's phone number.
 
 use std::io::Write;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use jingtong_api::auth::Role;
@@ -11,7 +12,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
 use crate::applications::verified;
-use crate::helpers::{expect_problem, spawn_app, spawn_app_config, TestApp};
+use crate::helpers::{expect_problem, spawn_app, spawn_app_config, spawn_app_with_carrier, TestApp};
 
 // Demo residents (fixtures/demo.json, fictional) and their vehicles.
 const JIA: &str = "19900000001"; // 甲, the blocked driver; owns 皖SD0001
@@ -419,6 +420,31 @@ api_test! {
         assert_eq!(app.run_jobs().await, 1, "sent again");
         assert_eq!(app.outbox(BING).await.len(), 1, "the owner got one message");
         assert_eq!(app.run_jobs().await, 0);
+    }
+}
+
+api_test! {
+    async fn the_owners_sms_waits_out_a_carrier_outage_and_is_sent_once(backend) {
+        let (app, carrier_down) = spawn_app_with_carrier(backend, |c| c.run_jobs = false).await;
+        let driver = verified(&app, JIA).await;
+        carrier_down.store(true, Ordering::SeqCst);
+        // The driver's request does not wait on the carrier.
+        let view = created(&app, &driver, "k1", &request("皖SD0004")).await;
+        assert_eq!(kinds(&view), ["sent", "notified_by_sms"]);
+        assert_eq!(app.run_jobs().await, 0, "the carrier refused it");
+        app.advance(30);
+        assert_eq!(app.run_jobs().await, 0, "refused again");
+        assert!(app.outbox(BING).await.is_empty());
+        // Back up: the message goes on its retry schedule (the carrier is not hammered meanwhile).
+        carrier_down.store(false, Ordering::SeqCst);
+        assert_eq!(app.run_jobs().await, 0, "not due yet");
+        app.advance(60);
+        assert_eq!(app.run_jobs().await, 1);
+        let (text, link) = sms_token(&app, BING, 1).await;
+        assert!(text.contains("演示路 88 号"), "{text}");
+        assert_eq!(ok(app.get(&format!("/api/v1/vehicle-move-links/{link}")).await).await["id"], view["id"]);
+        assert_eq!(app.run_jobs().await, 0);
+        assert_eq!(app.outbox(BING).await.len(), 1, "the owner got one message");
     }
 }
 

@@ -4,7 +4,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::helpers::{file_contains, spawn_app, Backend, TestApp};
 
-const PHONE: &str = "13800138000";
+const PHONE: &str = "19900098000";
 /// A demo resident's number and name, loaded with `--demo`.
 const DEMO_PHONE: &str = "19900000001";
 const DEMO_NAME: &str = "演示用户甲";
