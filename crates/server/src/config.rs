@@ -30,7 +30,9 @@ pub struct Config {
 
 /// Puts something between the server and its SMS gateway (see [`Config::sms_layer`]).
 #[derive(Clone)]
-pub struct SmsLayer(Arc<dyn Fn(Arc<dyn SmsGateway>) -> Arc<dyn SmsGateway> + Send + Sync>);
+pub struct SmsLayer(Arc<WrapGateway>);
+
+type WrapGateway = dyn Fn(Arc<dyn SmsGateway>) -> Arc<dyn SmsGateway> + Send + Sync;
 
 impl SmsLayer {
     pub fn new(wrap: impl Fn(Arc<dyn SmsGateway>) -> Arc<dyn SmsGateway> + Send + Sync + 'static) -> SmsLayer {

@@ -294,7 +294,7 @@ api_test!(
         let me1: Value = app.me(first["access_token"].as_str().unwrap()).await.json().await.unwrap();
         app.advance(61);
         // Typed differently, same number.
-        let second = app.sign_in("+86 138-0013-8000").await;
+        let second = app.sign_in("+86 199-0009-8000").await;
         let me2: Value = app.me(second["access_token"].as_str().unwrap()).await.json().await.unwrap();
         assert_eq!(me1["user_id"], me2["user_id"]);
         assert!(uuid::Uuid::parse_str(me1["user_id"].as_str().unwrap()).is_ok_and(|u| u.get_version_num() == 7));
