@@ -1,15 +1,11 @@
 #!/usr/bin/python3
 """The floor under the app's idle memory and launch time (scripts/bench_app.py): WebKitGTK in a GTK
-window of the app's size showing one line of text, with no app code, under the same renderer setting
-as the app. Prints the app's 'first screen shown' line when the page has loaded. Debian's python3-gi
+window of the app's size showing one line of text, with no app code, with WebKit's default settings
+as the app has them. Prints the app's 'first screen shown' line when the page has loaded. Debian's python3-gi
 and gir1.2-webkit2-4.1 (the same WebKitGTK the app links)."""
-import os
 import time
 
-# As the app does (src-tauri/lib.rs), before GTK starts.
-os.environ.setdefault("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-
-import gi  # noqa: E402
+import gi
 gi.require_version("Gtk", "3.0")
 gi.require_version("WebKit2", "4.1")
 from gi.repository import Gtk, WebKit2  # noqa: E402

@@ -103,23 +103,9 @@ fn first_screen_shown() {
     });
 }
 
-/// WebKitGTK's DMA-BUF renderer draws the page through OpenGL. Where that is Mesa's software GL
-/// (no GPU, a VM, Xvfb) it cost 70 MB more at idle than the shared-memory path (`scripts/bench`);
-/// with a GPU the page is a form and draws as fast either way, and the NVIDIA blank-window bug is
-/// avoided. Set before GTK starts, only where the user has not chosen.
-#[cfg(target_os = "linux")]
-fn prefer_shared_memory_rendering() {
-    if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
-    }
-}
-
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
-    // Still one thread here: nothing reads the environment concurrently.
-    #[cfg(target_os = "linux")]
-    prefer_shared_memory_rendering();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,jingtong=debug".into()),
