@@ -133,6 +133,8 @@ impl App {
     /// What a file picker does: hands the `<input type=file>` at `css` a file and fires `change`.
     pub async fn give_file(&mut self, css: &str, bytes: &[u8], name: &str, mime: &str) {
         use base64::Engine as _;
+        // The screen may still be loading (screens load when first opened): wait for the picker.
+        self.find(css).await;
         let script = r#"
             const [css, data, name, mime] = arguments;
             const bin = atob(data);
