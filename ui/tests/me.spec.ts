@@ -121,7 +121,7 @@ describe('me', () => {
     expect(router.currentRoute.value.path).toBe('/sign-in')
   })
 
-  it('forgets the outbox list and the typed sign-in number of the account that signed out', async () => {
+  it('forgets the outbox list of the account that signed out', async () => {
     const entry = {
       id: 'o-1',
       idempotency_key: 'k-1',
