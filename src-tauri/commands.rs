@@ -10,7 +10,7 @@ use jingtong_api::payments::{BillView, PaymentOrder, Receipt};
 use jingtong_api::{ErrorCode, Lang};
 use jingtong_core::{
     AppError, AppInfo, Core, FlushReport, FrameCheck, MoveSubmitOutcome, OutboxEntry, PreparedPhoto, SessionInfo,
-    SubmitOutcome,
+    SubmitOutcome, Unsent,
 };
 use serde_json::Value;
 use tauri::{Manager, State};
@@ -34,9 +34,21 @@ pub async fn sign_in(core: State<'_, Core>, phone: String, code: String) -> Repl
     core.sign_in(&phone, &code).await
 }
 
+/// `delete_local`: also remove this account's drafts and unsent submissions from this computer;
+/// otherwise they stay, readable only by this account after it signs in again.
 #[tauri::command]
-pub async fn sign_out(core: State<'_, Core>) -> Reply<()> {
-    core.sign_out().await
+pub async fn sign_out(core: State<'_, Core>, delete_local: Option<bool>) -> Reply<()> {
+    if delete_local.unwrap_or(false) {
+        core.sign_out_and_delete().await
+    } else {
+        core.sign_out().await
+    }
+}
+
+/// What sign-out would leave behind (drafts, unconfirmed submissions), asked before signing out.
+#[tauri::command]
+pub async fn unsent_items(core: State<'_, Core>) -> Reply<Unsent> {
+    core.unsent().await
 }
 
 #[tauri::command]

@@ -159,3 +159,17 @@ fn application_submit_checks_then_queues_while_offline() {
     let keychain = Keychain::new(KeychainBackend::Auto, &service(dir.path()));
     tauri::async_runtime::block_on(keychain.delete(DATA_KEY_ENTRY)).unwrap();
 }
+
+/// Before sign-out the UI asks what would be left behind; `sign_out` takes `deleteLocal`.
+#[test]
+fn unsent_items_and_sign_out_with_delete_local() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app(dir.path());
+    assert_eq!(invoke(&window, "unsent_items", json!({})), Ok(json!({"outbox": 0, "drafts": 0})));
+    let out = invoke(&window, "sign_out", json!({"deleteLocal": true}));
+    if out.as_ref().is_err_and(|e| e["code"] == "keychain_unavailable") {
+        panic!("no OS keychain reachable: run the tests under scripts/with-keychain");
+    }
+    assert_eq!(out, Ok(Value::Null));
+    assert_eq!(invoke(&window, "sign_out", json!({})), Ok(Value::Null), "the flag is optional");
+}

@@ -14,6 +14,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::request_sms_code,
         commands::sign_in,
         commands::sign_out,
+        commands::unsent_items,
         commands::current_session,
         commands::set_language,
         commands::app_info,

@@ -30,6 +30,7 @@ export function fakeBackend(overrides: Backend = {}, signedIn = false) {
     app_info: () => ({ version: '0.1.0', server_url: 'https://api.example.test' }),
     outbox_flush: () => ({ sent: 0, failed: 0, pending: 0 }),
     outbox_entries: () => [],
+    unsent_items: () => ({ outbox: 0, drafts: 0 }),
     ...overrides,
   }
   const mock = vi.mocked(invoke)

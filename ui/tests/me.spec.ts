@@ -71,6 +71,76 @@ describe('me', () => {
     expect(router.currentRoute.value.path).toBe('/sign-in')
   })
 
+  it('signs out at once when nothing is left unsent', async () => {
+    const { wrapper, router } = await openMe({ sign_out: () => null })
+    await wrapper.find('[data-testid="sign-out"]').trigger('click')
+    await flushPromises()
+    expect(wrapper.find('[data-testid="unsent-dialog"]').exists() && wrapper.find('[data-testid="unsent-dialog"]').isVisible()).toBe(false)
+    expect(calls('sign_out')[0]?.[1]).toEqual({ deleteLocal: false })
+    expect(router.currentRoute.value.path).toBe('/sign-in')
+  })
+
+  it('warns about unsent items; cancel keeps the resident signed in', async () => {
+    const { wrapper, router } = await openMe({ unsent_items: () => ({ outbox: 1, drafts: 2 }), sign_out: () => null })
+    await wrapper.find('[data-testid="sign-out"]').trigger('click')
+    await flushPromises()
+    const dialog = wrapper.find('[data-testid="unsent-dialog"]')
+    expect(dialog.isVisible()).toBe(true)
+    expect(dialog.text()).toContain('还有 3 项未提交')
+    expect(dialog.find('[data-testid="unsent-keep"]').text()).toBe('保留在本机（仅本人登录后可见）')
+    expect(dialog.find('[data-testid="unsent-delete"]').text()).toBe('删除并退出')
+    expect(dialog.find('[data-testid="unsent-cancel"]').text()).toBe('取消')
+    await dialog.find('[data-testid="unsent-cancel"]').trigger('click')
+    await flushPromises()
+    expect(calls('sign_out')).toHaveLength(0)
+    expect(router.currentRoute.value.path).toBe('/me')
+    expect(wrapper.text()).toContain(SESSION.phone_masked)
+  })
+
+  it('keeps unsent items on this computer when asked to', async () => {
+    const { wrapper, router } = await openMe({ unsent_items: () => ({ outbox: 1, drafts: 0 }), sign_out: () => null })
+    await wrapper.find('[data-testid="sign-out"]').trigger('click')
+    await flushPromises()
+    await wrapper.find('[data-testid="unsent-keep"]').trigger('click')
+    await flushPromises()
+    expect(calls('sign_out').map((c) => c[1])).toEqual([{ deleteLocal: false }])
+    expect(router.currentRoute.value.path).toBe('/sign-in')
+  })
+
+  it('deletes unsent items and signs out, in English too', async () => {
+    const { wrapper, router } = await openMe({ unsent_items: () => ({ outbox: 0, drafts: 1 }), sign_out: () => null })
+    await wrapper.find('[data-testid="lang-switch"]').trigger('click')
+    await wrapper.find('[data-testid="sign-out"]').trigger('click')
+    await flushPromises()
+    const dialog = wrapper.find('[data-testid="unsent-dialog"]')
+    expect(dialog.text()).toContain('1 item(s) not submitted yet')
+    expect(dialog.find('[data-testid="unsent-keep"]').text()).toBe('Keep on this computer (only you, after signing in)')
+    await dialog.find('[data-testid="unsent-delete"]').trigger('click')
+    await flushPromises()
+    expect(calls('sign_out').map((c) => c[1])).toEqual([{ deleteLocal: true }])
+    expect(router.currentRoute.value.path).toBe('/sign-in')
+  })
+
+  it('forgets the outbox list of the account that signed out', async () => {
+    const entry = {
+      id: 'o-1',
+      idempotency_key: 'k-1',
+      method: 'POST',
+      path: '/api/v1/applications',
+      created_at: '2026-12-05T00:00:00Z',
+      attempts: 1,
+      last_error: 'offline',
+      state: 'pending',
+    }
+    const { wrapper, router, pinia } = await openMe({ outbox_entries: () => [entry], sign_out: () => null })
+    const { useOutbox } = await import('../src/stores/outbox')
+    expect(useOutbox(pinia).entries).toHaveLength(1)
+    await wrapper.find('[data-testid="sign-out"]').trigger('click')
+    await flushPromises()
+    expect(router.currentRoute.value.path).toBe('/sign-in')
+    expect(useOutbox(pinia).entries).toEqual([])
+  })
+
   it('stays signed in and says why when sign-out fails', async () => {
     const { wrapper, router } = await openMe({ sign_out: fail('keychain_unavailable', '无法访问系统钥匙串') })
     await wrapper.find('[data-testid="sign-out"]').trigger('click')

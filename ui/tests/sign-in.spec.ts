@@ -144,6 +144,27 @@ describe('sign-in', () => {
     expect(calls('draft_discard')).toHaveLength(1)
   })
 
+  it('shows the next person an empty form after the previous one signed out', async () => {
+    const { phone, code, submit, w, router } = await openSignIn({
+      request_sms_code: () => ({ resend_after_seconds: 60, expires_in_seconds: 300 }),
+      sign_in: () => SESSION,
+      sign_out: () => null,
+    })
+    await phone.setValue(PHONE)
+    await code.setValue('123456')
+    await submit().trigger('click')
+    await flushPromises()
+    expect(router.currentRoute.value.path).toBe('/')
+    expect(calls('draft_save')).toHaveLength(0)
+
+    await w.find('[data-testid="tab-me"]').trigger('click')
+    await flushPromises()
+    await w.find('[data-testid="sign-out"]').trigger('click')
+    await flushPromises()
+    expect(router.currentRoute.value.path).toBe('/sign-in')
+    expect((w.find('[data-testid="phone-input"] input').element as HTMLInputElement).value).toBe('')
+  })
+
   it('restores the phone number from the saved draft and autosaves changes', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
     const { phone } = await openSignIn({ draft_load: () => ({ phone: '19900099000' }) })

@@ -66,6 +66,7 @@ pub(crate) async fn submit(
     db: &SqlitePool,
     vault: &Vault,
     client: &Client,
+    account: &str,
     lang: Lang,
     request: &ApplicationRequest,
     draft_item: &str,
@@ -73,10 +74,10 @@ pub(crate) async fn submit(
     let offered = &Catalogue::load().item(request.item).delivery;
     request.parse(shanghai_today(), offered).map_err(|errors| field_error(&errors, lang))?;
     let body = serde_json::to_value(request).map_err(|_| client.error(ErrorCode::InvalidRequest))?;
-    let entry = outbox::enqueue(db, vault, "POST", "/api/v1/applications", Some(&body), Some(draft_item))
+    let entry = outbox::enqueue(db, vault, account, "POST", "/api/v1/applications", Some(&body), Some(draft_item))
         .await
         .map_err(|c| client.error(c))?;
-    match outbox::send_now(db, vault, client, &entry.id).await.map_err(|c| client.error(c))? {
+    match outbox::send_now(db, vault, client, account, &entry.id).await.map_err(|c| client.error(c))? {
         Sent::Done(body) => {
             let application = serde_json::from_slice(&body).map_err(|_| client.error(ErrorCode::UnexpectedResponse))?;
             Ok(SubmitOutcome::Sent { application })
@@ -84,7 +85,7 @@ pub(crate) async fn submit(
         Sent::Later(_) => Ok(SubmitOutcome::Queued { outbox_id: entry.id }),
         Sent::Refused(e) => {
             // The resident is looking at the form: say why there and keep the draft, not a failed entry.
-            outbox::discard(db, &entry.id).await.map_err(|c| client.error(c))?;
+            outbox::discard(db, account, &entry.id).await.map_err(|c| client.error(c))?;
             Err(e)
         }
     }

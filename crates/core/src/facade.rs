@@ -21,7 +21,7 @@ use crate::outbox::{self, FlushReport, OutboxEntry};
 use crate::pay::Payments;
 use crate::tokens::TokenStore;
 use crate::vault::Vault;
-use crate::{db, drafts, session, AppError, Keychain, KeychainBackend, Sensitive, SessionInfo};
+use crate::{account, db, drafts, session, AppError, Keychain, KeychainBackend, Sensitive, SessionInfo, Unsent};
 
 pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:8080";
 const REVOKE: &str = "/api/v1/auth/sessions/current";
@@ -140,6 +140,11 @@ impl Core {
         let body = SessionRequest { phone: phone.as_str().to_owned(), code: code.to_owned() };
         let pair: TokenPair =
             self.client.json(&Request::new(Method::POST, "/api/v1/auth/sessions").json(&body)).await?;
+        // No outbox entry may go out while the keychain holds this account's token but the session
+        // still names the previous one (or the other way round).
+        let _no_flush = self.flush_lock.lock().await;
+        session::clear(&self.db).await.map_err(|c| self.err(c))?;
+        self.vault.forget().await;
         if let Err(c) = self.client.tokens.save(&pair.access_token, &pair.refresh_token).await {
             // Tokens we cannot keep must not stay valid on the server either.
             let access = Sensitive::new(pair.access_token);
@@ -148,7 +153,13 @@ impl Core {
             return Err(self.err(c));
         }
         match self.refresh_session().await {
-            Ok(info) => Ok(info),
+            Ok(info) => {
+                // What was typed while signed out is the sign-in form of whoever just signed in.
+                if let Err(c) = drafts::remove_all(&self.db, "").await {
+                    warn!(code = %c, "signed-out drafts not removed");
+                }
+                Ok(info)
+            }
             Err(e) => {
                 let _ = self.client.empty(&Request::new(Method::DELETE, REVOKE).authed()).await;
                 let _ = self.client.tokens.clear().await;
@@ -175,10 +186,39 @@ impl Core {
         }
     }
 
+    /// What the signed-in account has not sent yet (drafts, unconfirmed outbox entries): the UI asks
+    /// before sign-out whether to keep them (only this account can see them again) or delete them.
+    pub async fn unsent(&self) -> Result<Unsent, AppError> {
+        let account = account::current(&self.db).await.map_err(|c| self.err(c))?;
+        if account.is_empty() {
+            return Ok(Unsent::default());
+        }
+        account::unsent(&self.db, &account).await.map_err(|c| self.err(c))
+    }
+
     /// Revokes the session on the server and forgets it here. Offline, it still forgets it
-    /// locally and succeeds; the server-side refresh token then simply expires.
-    #[instrument(skip_all)]
+    /// locally and succeeds; the server-side refresh token then simply expires. The account's drafts
+    /// and outbox stay on this computer, readable only after this account signs in again.
     pub async fn sign_out(&self) -> Result<(), AppError> {
+        self.sign_out_with(false).await
+    }
+
+    /// Signs out and removes the account's drafts and outbox entries from this computer, with its key.
+    pub async fn sign_out_and_delete(&self) -> Result<(), AppError> {
+        self.sign_out_with(true).await
+    }
+
+    #[instrument(skip(self))]
+    async fn sign_out_with(&self, delete_local: bool) -> Result<(), AppError> {
+        // A flush under way finishes first; none starts until the session is gone.
+        let _no_flush = self.flush_lock.lock().await;
+        if delete_local {
+            let account = account::current(&self.db).await.map_err(|c| self.err(c))?;
+            if !account.is_empty() {
+                account::remove(&self.db, &self.vault, &account).await.map_err(|c| self.err(c))?;
+                info!("local data of the account removed");
+            }
+        }
         let tokens = self.client.tokens.load().await.map_err(|c| self.err(c))?;
         if tokens.is_some() {
             match self.client.empty(&Request::new(Method::DELETE, REVOKE).authed()).await {
@@ -190,8 +230,17 @@ impl Core {
             }
         }
         self.client.tokens.clear().await.map_err(|c| self.err(c))?;
+        // Nothing of this account stays in memory for the next one.
         self.changes.reset();
+        self.vault.forget().await;
+        self.pay.forget().await;
+        self.face.cancel().await;
         session::clear(&self.db).await.map_err(|c| self.err(c))
+    }
+
+    /// The account local data belongs to now (`""` while signed out).
+    async fn account(&self) -> Result<String, AppError> {
+        account::current(&self.db).await.map_err(|c| self.err(c))
     }
 
     /// The session as stored on this device; no network. `None` once the tokens are gone.
@@ -207,15 +256,18 @@ impl Core {
     }
 
     pub async fn draft_save(&self, item: &str, payload: &serde_json::Value) -> Result<(), AppError> {
-        drafts::save(&self.db, &self.vault, item, payload).await.map_err(|c| self.err(c))
+        let account = self.account().await?;
+        drafts::save(&self.db, &self.vault, &account, item, payload).await.map_err(|c| self.err(c))
     }
 
     pub async fn draft_load(&self, item: &str) -> Result<Option<serde_json::Value>, AppError> {
-        drafts::load(&self.db, &self.vault, item).await.map_err(|c| self.err(c))
+        let account = self.account().await?;
+        drafts::load(&self.db, &self.vault, &account, item).await.map_err(|c| self.err(c))
     }
 
     pub async fn draft_discard(&self, item: &str) -> Result<(), AppError> {
-        drafts::discard(&self.db, item).await.map_err(|c| self.err(c))
+        let account = self.account().await?;
+        drafts::discard(&self.db, &account, item).await.map_err(|c| self.err(c))
     }
 
     /// Queues a submission with a fresh Idempotency-Key (UUIDv7); `outbox_flush` sends it.
@@ -225,20 +277,25 @@ impl Core {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<OutboxEntry, AppError> {
-        outbox::enqueue(&self.db, &self.vault, method, path, body, None).await.map_err(|c| self.err(c))
+        let account = self.account().await?;
+        outbox::enqueue(&self.db, &self.vault, &account, method, path, body, None).await.map_err(|c| self.err(c))
     }
 
+    /// Sends the signed-in account's pending entries (signed out: those queued while signed out).
     pub async fn outbox_flush(&self) -> Result<FlushReport, AppError> {
         let _one_at_a_time = self.flush_lock.lock().await;
-        outbox::flush(&self.db, &self.vault, &self.client).await.map_err(|c| self.err(c))
+        let account = self.account().await?;
+        outbox::flush(&self.db, &self.vault, &self.client, &account).await.map_err(|c| self.err(c))
     }
 
     pub async fn outbox_entries(&self) -> Result<Vec<OutboxEntry>, AppError> {
-        outbox::list(&self.db).await.map_err(|c| self.err(c))
+        let account = self.account().await?;
+        outbox::list(&self.db, &account).await.map_err(|c| self.err(c))
     }
 
     pub async fn outbox_discard(&self, id: &str) -> Result<(), AppError> {
-        outbox::discard(&self.db, id).await.map_err(|c| self.err(c))
+        let account = self.account().await?;
+        outbox::discard(&self.db, &account, id).await.map_err(|c| self.err(c))
     }
 
     /// Starts face verification: checks name and ID number here, then asks the server for a challenge.
@@ -391,7 +448,9 @@ impl Core {
         draft_item: &str,
     ) -> Result<crate::SubmitOutcome, AppError> {
         let _one_at_a_time = self.flush_lock.lock().await;
-        crate::applications::submit(&self.db, &self.vault, &self.client, self.lang.get(), request, draft_item).await
+        let account = self.account().await?;
+        let (db, vault, lang) = (&self.db, &self.vault, self.lang.get());
+        crate::applications::submit(db, vault, &self.client, &account, lang, request, draft_item).await
     }
 
     pub async fn pickup_stations(&self) -> Result<Vec<jingtong_api::applications::PickupStation>, AppError> {
@@ -445,7 +504,8 @@ impl Core {
         draft_item: &str,
     ) -> Result<crate::MoveSubmitOutcome, AppError> {
         let _one_at_a_time = self.flush_lock.lock().await;
-        crate::moves::submit(&self.db, &self.vault, &self.client, self.lang.get(), request, draft_item).await
+        let account = self.account().await?;
+        crate::moves::submit(&self.db, &self.vault, &self.client, &account, self.lang.get(), request, draft_item).await
     }
 
     pub async fn vehicle_moves(&self) -> Result<Vec<jingtong_api::moves::MoveView>, AppError> {

@@ -2,6 +2,7 @@
 //! The REST client (with automatic token refresh), the session tokens in the OS keychain,
 //! and the local SQLite store for encrypted drafts and the outbox.
 
+mod account;
 mod applications;
 mod cases;
 mod changes;
@@ -25,6 +26,7 @@ mod session;
 mod tokens;
 mod vault;
 
+pub use account::Unsent;
 pub use applications::SubmitOutcome;
 pub use db::FILE_NAME as DB_FILE;
 pub use error::AppError;
@@ -38,4 +40,4 @@ pub use sensitive::Sensitive;
 pub use services::ServiceItemPage;
 pub use session::SessionInfo;
 pub use tokens::SESSION_ENTRY;
-pub use vault::DATA_KEY_ENTRY;
+pub use vault::{data_key_entry, DATA_KEY_ENTRY};

@@ -86,6 +86,7 @@ pub(crate) async fn submit(
     db: &SqlitePool,
     vault: &Vault,
     client: &Client,
+    account: &str,
     lang: Lang,
     request: &MoveRequest,
     draft_item: &str,
@@ -95,10 +96,10 @@ pub(crate) async fn submit(
         .parse(limits.photos_min as usize, limits.photos_max as usize)
         .map_err(|errors| field_error(&errors, lang))?;
     let body = serde_json::to_value(request).map_err(|_| client.error(ErrorCode::InvalidRequest))?;
-    let entry = outbox::enqueue(db, vault, "POST", "/api/v1/vehicle-moves", Some(&body), Some(draft_item))
+    let entry = outbox::enqueue(db, vault, account, "POST", "/api/v1/vehicle-moves", Some(&body), Some(draft_item))
         .await
         .map_err(|c| client.error(c))?;
-    match outbox::send_now(db, vault, client, &entry.id).await.map_err(|c| client.error(c))? {
+    match outbox::send_now(db, vault, client, account, &entry.id).await.map_err(|c| client.error(c))? {
         Sent::Done(body) => {
             let request = serde_json::from_slice(&body).map_err(|_| client.error(ErrorCode::UnexpectedResponse))?;
             Ok(MoveSubmitOutcome::Sent { request })
@@ -106,7 +107,7 @@ pub(crate) async fn submit(
         Sent::Later(_) => Ok(MoveSubmitOutcome::Queued { outbox_id: entry.id }),
         Sent::Refused(e) => {
             // Said on the form, which keeps its draft (e.g. to send it to the traffic police instead).
-            outbox::discard(db, &entry.id).await.map_err(|c| client.error(c))?;
+            outbox::discard(db, account, &entry.id).await.map_err(|c| client.error(c))?;
             Err(e)
         }
     }

@@ -1,5 +1,8 @@
 //! The outbox: submissions wait here, encrypted, each with its own Idempotency-Key, until the
 //! server confirms them. Resending with the same key is safe: the server answers the first result.
+//! Each entry belongs to the account that queued it (`""`: queued while signed out), is sealed under
+//! that account's key, and is only ever listed or sent while that account is the one signed in, with
+//! that account's token (a signed-out entry goes without any token).
 
 use jingtong_api::ErrorCode;
 use reqwest::{Method, StatusCode};
@@ -44,8 +47,8 @@ pub struct FlushReport {
     pub pending: usize,
 }
 
-fn aad(idempotency_key: &str) -> Vec<u8> {
-    format!("outbox:{idempotency_key}").into_bytes()
+fn aad(account: &str, idempotency_key: &str) -> Vec<u8> {
+    format!("outbox:{account}:{idempotency_key}").into_bytes()
 }
 
 type Row = (String, String, String, String, Option<Vec<u8>>, String, i64, Option<String>, String, Option<String>);
@@ -69,6 +72,7 @@ fn entry(r: Row) -> OutboxEntry {
 pub(crate) async fn enqueue(
     db: &SqlitePool,
     vault: &Vault,
+    account: &str,
     method: &str,
     path: &str,
     body: Option<&serde_json::Value>,
@@ -83,25 +87,27 @@ pub(crate) async fn enqueue(
     let sealed = match body {
         Some(v) => {
             let plain = serde_json::to_vec(v).map_err(|_| ErrorCode::InvalidRequest)?;
-            let (nonce, ciphertext) = vault.seal(&aad(&key), &plain).await?;
+            let (nonce, ciphertext) = vault.seal(account, &aad(account, &key), &plain).await?;
             Some([&nonce[..], &ciphertext].concat())
         }
         None => None,
     };
     let created_at = now();
     sqlx::query(
-        "INSERT INTO outbox (id, idempotency_key, method, path, body, created_at, draft_item) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO outbox (id, account, idempotency_key, method, path, body, created_at, draft_item)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
+    .bind(account)
     .bind(&key)
     .bind(&method)
     .bind(path)
     .bind(sealed)
     .bind(&created_at)
     .bind(draft_item)
-        .execute(db)
-        .await
-        .map_err(|e| storage(&e))?;
+    .execute(db)
+    .await
+    .map_err(|e| storage(&e))?;
     info!(%id, "queued");
     Ok(OutboxEntry {
         id,
@@ -115,16 +121,39 @@ pub(crate) async fn enqueue(
     })
 }
 
-pub(crate) async fn list(db: &SqlitePool) -> Result<Vec<OutboxEntry>, ErrorCode> {
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM outbox ORDER BY id")))
-        .fetch_all(db)
-        .await
-        .map_err(|e| storage(&e))?;
+pub(crate) async fn list(db: &SqlitePool, account: &str) -> Result<Vec<OutboxEntry>, ErrorCode> {
+    let rows: Vec<Row> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM outbox WHERE account = ? ORDER BY id")))
+            .bind(account)
+            .fetch_all(db)
+            .await
+            .map_err(|e| storage(&e))?;
     Ok(rows.into_iter().map(entry).collect())
 }
 
-pub(crate) async fn discard(db: &SqlitePool, id: &str) -> Result<(), ErrorCode> {
-    sqlx::query("DELETE FROM outbox WHERE id = ?").bind(id).execute(db).await.map_err(|e| storage(&e))?;
+pub(crate) async fn discard(db: &SqlitePool, account: &str, id: &str) -> Result<(), ErrorCode> {
+    sqlx::query("DELETE FROM outbox WHERE account = ? AND id = ?")
+        .bind(account)
+        .bind(id)
+        .execute(db)
+        .await
+        .map_err(|e| storage(&e))?;
+    Ok(())
+}
+
+/// Entries of `account` the server has not confirmed: pending, and refused ones kept for the resident.
+pub(crate) async fn count(db: &SqlitePool, account: &str) -> Result<u32, ErrorCode> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE account = ?")
+        .bind(account)
+        .fetch_one(db)
+        .await
+        .map_err(|e| storage(&e))?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// Every entry of `account`.
+pub(crate) async fn remove_all(db: &SqlitePool, account: &str) -> Result<(), ErrorCode> {
+    sqlx::query("DELETE FROM outbox WHERE account = ?").bind(account).execute(db).await.map_err(|e| storage(&e))?;
     Ok(())
 }
 
@@ -155,13 +184,14 @@ pub(crate) enum Sent {
     Later(crate::AppError),
 }
 
-/// Sends one pending entry with its Idempotency-Key and records the outcome: a confirmed entry is
-/// removed together with the draft it came from.
-async fn send(db: &SqlitePool, vault: &Vault, client: &Client, row: Row, signed_in: bool) -> Result<Sent, ErrorCode> {
+/// Sends one pending entry of `account` with its Idempotency-Key and records the outcome: a
+/// confirmed entry is removed together with the draft it came from. The caller holds the flush lock,
+/// which sign-in and sign-out take too, so the token in the keychain is `account`'s for the whole send.
+async fn send(db: &SqlitePool, vault: &Vault, client: &Client, account: &str, row: Row) -> Result<Sent, ErrorCode> {
     let (id, key, method, path, body, .., draft_item) = row;
     let plain = match &body {
         Some(sealed) if sealed.len() > NONCE_LEN => {
-            vault.open(&aad(&key), &sealed[..NONCE_LEN], &sealed[NONCE_LEN..]).await?
+            vault.open(account, &aad(account, &key), &sealed[..NONCE_LEN], &sealed[NONCE_LEN..]).await?
         }
         _ => None,
     };
@@ -171,7 +201,9 @@ async fn send(db: &SqlitePool, vault: &Vault, client: &Client, row: Row, signed_
         None => Sent::Refused(client.error(ErrorCode::InvalidRequest)),
         Some(method) => {
             let body = plain.map(|b| ("application/json".to_owned(), b));
-            let req = Request { method, path: &path, body, auth: signed_in, idempotency_key: Some(&key) };
+            // Signed-out entries never carry a token; an account's carry only that account's.
+            let auth = !account.is_empty();
+            let req = Request { method, path: &path, body, auth, idempotency_key: Some(&key) };
             match client.exchange(&req).await {
                 Ok(resp) if resp.status.is_success() => Sent::Done(resp.body),
                 Ok(resp) => {
@@ -188,7 +220,8 @@ async fn send(db: &SqlitePool, vault: &Vault, client: &Client, row: Row, signed_
     let done = match &outcome {
         Sent::Done(_) => {
             if let Some(item) = &draft_item {
-                sqlx::query("DELETE FROM drafts WHERE item = ?")
+                sqlx::query("DELETE FROM drafts WHERE account = ? AND item = ?")
+                    .bind(account)
                     .bind(item)
                     .execute(db)
                     .await
@@ -218,39 +251,52 @@ async fn send(db: &SqlitePool, vault: &Vault, client: &Client, row: Row, signed_
 }
 
 /// Sends one entry now (a form's submit button); the caller decides what the resident sees.
-pub(crate) async fn send_now(db: &SqlitePool, vault: &Vault, client: &Client, id: &str) -> Result<Sent, ErrorCode> {
-    let row: Option<Row> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM outbox WHERE id = ? AND state = 'pending'")))
-            .bind(id)
-            .fetch_optional(db)
-            .await
-            .map_err(|e| storage(&e))?;
+pub(crate) async fn send_now(
+    db: &SqlitePool,
+    vault: &Vault,
+    client: &Client,
+    account: &str,
+    id: &str,
+) -> Result<Sent, ErrorCode> {
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM outbox WHERE account = ? AND id = ? AND state = 'pending'"
+    )))
+    .bind(account)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+    .map_err(|e| storage(&e))?;
     let row = row.ok_or(ErrorCode::NotFound)?;
-    let signed_in = client.tokens.load().await?.is_some();
-    send(db, vault, client, row, signed_in).await
+    send(db, vault, client, account, row).await
 }
 
-/// Sends every pending entry once, oldest first, each with its Idempotency-Key. Stops at the first `offline`.
+/// Sends every pending entry of `account` once, oldest first, each with its Idempotency-Key. Stops at
+/// the first `offline`. Other accounts' entries wait for their own sign-in.
 #[instrument(skip_all)]
-pub(crate) async fn flush(db: &SqlitePool, vault: &Vault, client: &Client) -> Result<FlushReport, ErrorCode> {
+pub(crate) async fn flush(
+    db: &SqlitePool,
+    vault: &Vault,
+    client: &Client,
+    account: &str,
+) -> Result<FlushReport, ErrorCode> {
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY id"
+        "SELECT {COLUMNS} FROM outbox WHERE account = ? AND state = 'pending' ORDER BY id"
     )))
+    .bind(account)
     .fetch_all(db)
     .await
     .map_err(|e| storage(&e))?;
-    // Without a session the request goes out bare; the server's 401 keeps it waiting.
-    let signed_in = client.tokens.load().await?.is_some();
     let mut report = FlushReport::default();
     for row in rows {
-        match send(db, vault, client, row, signed_in).await? {
+        match send(db, vault, client, account, row).await? {
             Sent::Done(_) => report.sent += 1,
             Sent::Refused(_) => report.failed += 1,
             Sent::Later(e) if e.code == ErrorCode::Offline => break,
             Sent::Later(_) => {}
         }
     }
-    let (pending,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+    let (pending,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE account = ? AND state = 'pending'")
+        .bind(account)
         .fetch_one(db)
         .await
         .map_err(|e| storage(&e))?;

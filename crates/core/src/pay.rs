@@ -34,6 +34,11 @@ pub(crate) fn pick_bill_code(texts: Vec<String>) -> Result<String, ErrorCode> {
 }
 
 impl Payments {
+    /// Sign-out: another account must not reuse this one's order keys.
+    pub async fn forget(&self) {
+        self.keys.lock().await.clear();
+    }
+
     pub async fn scan(&self, client: &Client, code: &str) -> Result<BillView, AppError> {
         let code = pick_bill_code(vec![code.to_owned()]).map_err(|c| client.error(c))?;
         info!("bill code scanned");

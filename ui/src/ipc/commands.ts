@@ -22,6 +22,7 @@ import type { FrameCheck } from '../bindings/FrameCheck'
 import type { IdPhotoCheck } from '../bindings/IdPhotoCheck'
 import type { SessionInfo } from '../bindings/SessionInfo'
 import type { SmsCodeSent } from '../bindings/SmsCodeSent'
+import type { Unsent } from '../bindings/Unsent'
 import type { MoveAnswer } from '../bindings/MoveAnswer'
 import type { MoveRequest } from '../bindings/MoveRequest'
 import type { MoveRules } from '../bindings/MoveRules'
@@ -82,7 +83,12 @@ export const requestSmsCode = (phone: string) =>
 export const signIn = (phone: string, code: string) =>
   call<SessionInfo>('sign_in', { phone, code }, true)
 
-export const signOut = () => call<null>('sign_out', undefined, true)
+/** `deleteLocal`: also remove this account's drafts and unsent submissions from this computer;
+ * otherwise they stay, readable only by this account once it signs in again. */
+export const signOut = (deleteLocal = false) => call<null>('sign_out', { deleteLocal }, true)
+
+/** What sign-out would leave on this computer (drafts, submissions the server has not confirmed). */
+export const unsentItems = () => call<Unsent>('unsent_items')
 
 export const currentSession = () => call<SessionInfo | null>('current_session')
 

@@ -42,6 +42,7 @@ export const useOutbox = defineStore('outbox', {
     /** Signed out: nothing may be sent on someone else's behalf. */
     stop() {
       this.active = false
+      this.entries = []
       clearTimeout(timer)
     },
   },

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod account;
 mod applications;
 mod cases;
 mod client;
