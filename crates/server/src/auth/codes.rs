@@ -94,10 +94,12 @@ pub async fn verify(state: &AppState, phone_hash: &str, code: &str, ip: Option<S
     match latest {
         Some((_, _, expires_at, None)) if expires_at <= now => {
             // Nothing left to guess: an expired code does not use up a try.
-            sqlx::query("UPDATE phone_guards SET wrong_tries = wrong_tries - 1 WHERE phone_hash = $1 AND wrong_tries > 0")
-                .bind(phone_hash)
-                .execute(&state.db.pool)
-                .await?;
+            sqlx::query(
+                "UPDATE phone_guards SET wrong_tries = wrong_tries - 1 WHERE phone_hash = $1 AND wrong_tries > 0",
+            )
+            .bind(phone_hash)
+            .execute(&state.db.pool)
+            .await?;
             failed(state, phone_hash, now, ip).await?;
             Err(AuthError::CodeExpired)
         }

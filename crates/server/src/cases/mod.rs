@@ -155,7 +155,9 @@ fn render(row: CaseRow, events: Vec<(i64, String, String)>) -> Result<CaseView, 
         deadline,
         events: events
             .into_iter()
-            .filter_map(|(at, s, text)| Some(CaseEvent { at: rfc3339(at), status: CaseStatus::parse(&s)?, text: redact_staff_numbers(&text) }))
+            .filter_map(|(at, s, text)| {
+                Some(CaseEvent { at: rfc3339(at), status: CaseStatus::parse(&s)?, text: redact_staff_numbers(&text) })
+            })
             .collect(),
     })
 }
