@@ -91,8 +91,8 @@ pub fn officer_shown(officer: &str) -> String {
 /// The officer shown to residents when the registration named no one they may see.
 pub const DESK: &str = "值班民警";
 
-/// A case event's text for residents, with anything shaped like a staff number (`警号 …`, letters
-/// then digits such as `JT1001`, a run of 5+ digits) masked.
+/// A case event's text for residents, with anything shaped like a staff number (the word after
+/// `警号`, letters then digits such as `JT1001`) masked.
 pub fn redact_staff_numbers(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -106,9 +106,12 @@ pub fn redact_staff_numbers(text: &str) -> String {
                 i += 1;
             }
             let word = &chars[start..i];
-            let digits = word.iter().filter(|c| c.is_ascii_digit()).count();
-            let lettered = word.first().is_some_and(|c| c.is_ascii_alphabetic()) && digits >= 3;
-            if after_label || lettered || digits >= 5 && digits == word.len() {
+            // Staff numbers are two or more letters then three or more digits (`JT1001`); a plate's
+            // one letter (`A12345`) or an amount (`12000`) is left alone.
+            let letters = word.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+            let staff_shaped =
+                letters >= 2 && word.len() - letters >= 3 && word[letters..].iter().all(char::is_ascii_digit);
+            if after_label || staff_shaped {
                 out.push_str("***");
             } else {
                 out.extend(word);
@@ -434,4 +437,17 @@ pub async fn verify_lookup(
         .await?;
     }
     load_visible(&state, &user.user_id, &case_id).await?.map(Json).ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staff_numbers_are_masked_and_other_numbers_kept() {
+        assert_eq!(redact_staff_numbers("已由民警JT1001受理，警号：123456 负责"), "已由民警***受理，警号：*** 负责");
+        assert_eq!(redact_staff_numbers("损失 12000 元，车牌皖A12345"), "损失 12000 元，车牌皖A12345");
+        assert_eq!(officer_shown("值班民警（警号 JT1001）"), DESK);
+        assert_eq!(officer_shown("民警 张某"), "民警 张某");
+    }
 }
