@@ -8,6 +8,7 @@
 pub mod calendar;
 pub mod catalogue;
 pub mod moves;
+pub mod sms;
 pub mod validity;
 
 use time::Date;
@@ -18,6 +19,7 @@ pub use catalogue::{
     ServiceItemView, ValidityRule,
 };
 pub use moves::MoveRules;
+pub use sms::{SmsBudget, SmsLimits};
 pub use validity::{add_months, add_years, age_on, card_validity, Validity};
 
 /// The embedded data failed to parse or to validate. Only reachable with edited data: a test loads the real files.

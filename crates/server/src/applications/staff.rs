@@ -22,11 +22,14 @@ use crate::auth::{tokens, AuthError, AuthUser, ClientIp};
 use crate::clock::rfc3339;
 use crate::demo::{ID_NUMBER, NAME};
 use crate::error::{ApiJson, ApiProblem};
-use crate::ratelimit::{self, Limit};
+use crate::ratelimit::{self, Backoff, Limit};
 use crate::state::AppState;
 
-/// Wrong passwords per staff number and per address before a pause.
-const SIGN_IN_LIMIT: Limit = Limit { max_hits: 10, window_ms: 15 * 60 * 1000 };
+/// Per staff number: 5 wrong passwords in a row cost nothing, then 1, 2, 4, 8 and at most 15 minutes
+/// between tries. A stranger who knows the number slows guessing but cannot lock the officer out.
+pub const SIGN_IN_BACKOFF: Backoff = Backoff { free: 5, first_ms: 60_000, max_ms: 15 * 60_000 };
+/// Wrong passwords per client address in 15 minutes, whatever the staff numbers.
+pub const FAILURES_PER_ADDRESS: Limit = Limit { max_hits: 30, window_ms: 15 * 60 * 1000 };
 
 /// A signed-in clerk. Any other caller is 401 (no session) or 403 (not a clerk), before the body is read.
 pub struct Clerk(pub AuthUser);
@@ -111,13 +114,20 @@ pub async fn create_staff_session(
 ) -> Result<(axum::http::StatusCode, Json<TokenPair>), ApiProblem> {
     let now = state.now_ms();
     let number = req.staff_number.trim().to_ascii_uppercase();
-    let mut conn = state.db.pool.acquire().await?;
-    for bucket in [format!("staff:number:{number}"), format!("staff:ip:{}", ip.as_deref().unwrap_or("-"))] {
-        if let Some(wait) = ratelimit::hit(&mut conn, &bucket, &SIGN_IN_LIMIT, now).await? {
-            return Err(ApiProblem::new(ErrorCode::RateLimited).retry_after(wait));
-        }
+    // Claim the attempt first (counted as a failure), judge, and give it back on success: parallel
+    // guesses cannot slip past the limits, and colleagues signing in never use them up.
+    let per_ip = [(format!("staff:ip:{}", ip.as_deref().unwrap_or("-")), FAILURES_PER_ADDRESS)];
+    let account = format!("staff:number:{number}");
+    let mut tx = state.db.begin().await?;
+    let mut refused = ratelimit::hit_all(&mut tx, &per_ip, now).await?;
+    if refused.is_none() {
+        refused = SIGN_IN_BACKOFF.claim(&mut tx, &account, now).await?;
     }
-    drop(conn);
+    if let Some(wait) = refused {
+        tx.rollback().await?;
+        return Err(ApiProblem::new(ErrorCode::RateLimited).retry_after(wait));
+    }
+    tx.commit().await?;
     let row: Option<(String, String)> = sqlx::query_as(
         "SELECT s.user_id, s.password_hash FROM staff_accounts s JOIN users u ON u.id = s.user_id
          WHERE s.staff_number = $1 AND u.role <> 'resident'",
@@ -146,6 +156,10 @@ pub async fn create_staff_session(
         .await?;
         return Err(ApiProblem::new(ErrorCode::StaffCredentialsInvalid));
     };
+    let mut conn = state.db.pool.acquire().await?;
+    ratelimit::refund(&mut conn, &per_ip, now).await?;
+    Backoff::reset(&mut conn, &account).await?;
+    drop(conn);
     let pair = tokens::start_session(&state, &user_id).await.map_err(AuthError::from)?;
     audit::record(
         &state.db,

@@ -14,9 +14,6 @@ use crate::sms::{code_text, SmsMessage};
 use crate::state::AppState;
 
 const PER_NUMBER: Limit = Limit { max_hits: 1, window_ms: RESEND_AFTER_SECONDS as i64 * 1000 };
-/// Stops one client from spraying codes at many numbers.
-pub const SENDS_PER_CLIENT_PER_HOUR: i64 = 20;
-const PER_CLIENT: Limit = Limit { max_hits: SENDS_PER_CLIENT_PER_HOUR, window_ms: 3_600_000 };
 
 fn code_hash(state: &AppState, phone_hash: &str, code: &str) -> String {
     state.keys.keyed_hash("sms-code", &format!("{phone_hash}:{code}"))
@@ -41,15 +38,12 @@ pub async fn send(
     if let Some(retry_after) = locked_for(state, phone_hash, now).await? {
         return Err(AuthError::Locked { retry_after });
     }
-    // Both limits in one transaction: a refused request is counted in neither.
+    // All limits in one transaction: a refused request is counted in none. The phone's and the
+    // client's budgets (crates/rules sms_limits.toml) are shared with every SMS sent on request.
+    let mut limits = vec![(format!("sms:resend:{phone_hash}"), PER_NUMBER)];
+    limits.extend(ratelimit::sms_budgets(phone_hash, None, ip.as_deref(), None));
     let mut tx = state.db.begin().await?;
-    let mut refused = ratelimit::hit(&mut tx, &format!("sms:phone:{phone_hash}"), &PER_NUMBER, now).await?;
-    if refused.is_none() {
-        if let Some(ip) = &ip {
-            refused = ratelimit::hit(&mut tx, &format!("sms:ip:{ip}"), &PER_CLIENT, now).await?;
-        }
-    }
-    if let Some(retry_after) = refused {
+    if let Some(retry_after) = ratelimit::hit_all(&mut tx, &limits, now).await? {
         tx.rollback().await?;
         tracing::info!(retry_after, "sms send refused by rate limit");
         return Err(AuthError::RateLimited { retry_after });
@@ -79,13 +73,16 @@ pub async fn send(
     Ok(SmsCodeSent { resend_after_seconds: RESEND_AFTER_SECONDS, expires_in_seconds: CODE_TTL_SECONDS })
 }
 
-/// Checks `code` against the newest code sent to the number and uses it up on success.
+/// Checks `code` against the newest code sent to the number and uses it up on success. The try is
+/// claimed first, in one statement that refuses it while the number is locked or out of tries, so
+/// parallel guesses are judged no more often than the same guesses one by one.
 pub async fn verify(state: &AppState, phone_hash: &str, code: &str, ip: Option<String>) -> Result<(), AuthError> {
     let now = state.now_ms();
-    if let Some(retry_after) = locked_for(state, phone_hash, now).await? {
+    let Some(tries) = claim_try(state, phone_hash, now).await? else {
         failed(state, phone_hash, now, ip).await?;
+        let retry_after = locked_for(state, phone_hash, now).await?.unwrap_or(u64::from(LOCK_SECONDS));
         return Err(AuthError::Locked { retry_after });
-    }
+    };
     let latest: Option<(String, String, i64, Option<i64>)> = sqlx::query_as(
         "SELECT id, code_hash, expires_at, used_at FROM sms_codes WHERE phone_hash = $1
          ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -96,6 +93,13 @@ pub async fn verify(state: &AppState, phone_hash: &str, code: &str, ip: Option<S
     let well_formed = code.len() == CODE_LENGTH && code.bytes().all(|b| b.is_ascii_digit());
     match latest {
         Some((_, _, expires_at, None)) if expires_at <= now => {
+            // Nothing left to guess: an expired code does not use up a try.
+            sqlx::query(
+                "UPDATE phone_guards SET wrong_tries = wrong_tries - 1 WHERE phone_hash = $1 AND wrong_tries > 0",
+            )
+            .bind(phone_hash)
+            .execute(&state.db.pool)
+            .await?;
             failed(state, phone_hash, now, ip).await?;
             Err(AuthError::CodeExpired)
         }
@@ -110,7 +114,7 @@ pub async fn verify(state: &AppState, phone_hash: &str, code: &str, ip: Option<S
                 .await?
                 .rows_affected();
             if claimed == 0 {
-                return Err(wrong_try(state, phone_hash, now, ip).await?);
+                return Err(wrong_try(state, phone_hash, tries, now, ip).await?);
             }
             sqlx::query("UPDATE phone_guards SET wrong_tries = 0 WHERE phone_hash = $1")
                 .bind(phone_hash)
@@ -118,8 +122,26 @@ pub async fn verify(state: &AppState, phone_hash: &str, code: &str, ip: Option<S
                 .await?;
             Ok(())
         }
-        _ => Err(wrong_try(state, phone_hash, now, ip).await?),
+        _ => Err(wrong_try(state, phone_hash, tries, now, ip).await?),
     }
+}
+
+/// Takes one try for the number, counted as wrong until the code matches: the try's number, or
+/// `None` while the number is locked or its tries are used up.
+async fn claim_try(state: &AppState, phone_hash: &str, now: i64) -> Result<Option<i64>, sqlx::Error> {
+    let _turn = state.db.write_turn().await?;
+    let claimed: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO phone_guards (phone_hash, wrong_tries, locked_until) VALUES ($1, 1, NULL)
+         ON CONFLICT (phone_hash) DO UPDATE SET wrong_tries = phone_guards.wrong_tries + 1
+         WHERE (phone_guards.locked_until IS NULL OR phone_guards.locked_until <= $2) AND phone_guards.wrong_tries < $3
+         RETURNING wrong_tries",
+    )
+    .bind(phone_hash)
+    .bind(now)
+    .bind(i64::from(MAX_WRONG_TRIES))
+    .fetch_optional(&state.db.pool)
+    .await?;
+    Ok(claimed.map(|(t,)| t))
 }
 
 async fn failed(state: &AppState, phone_hash: &str, now: i64, ip: Option<String>) -> Result<(), sqlx::Error> {
@@ -132,44 +154,37 @@ async fn failed(state: &AppState, phone_hash: &str, now: i64, ip: Option<String>
     .await
 }
 
-/// Counts a wrong code; the fifth in a row locks the number and voids its outstanding code.
-async fn wrong_try(state: &AppState, phone_hash: &str, now: i64, ip: Option<String>) -> Result<AuthError, sqlx::Error> {
+/// A wrong code on the claimed try `tries`; the last try locks the number and voids its outstanding code.
+async fn wrong_try(
+    state: &AppState,
+    phone_hash: &str,
+    tries: i64,
+    now: i64,
+    ip: Option<String>,
+) -> Result<AuthError, sqlx::Error> {
     failed(state, phone_hash, now, ip.clone()).await?;
-    let (tries,): (i64,) = sqlx::query_as(
-        "INSERT INTO phone_guards (phone_hash, wrong_tries, locked_until) VALUES ($1, 1, NULL)
-         ON CONFLICT (phone_hash) DO UPDATE SET wrong_tries = phone_guards.wrong_tries + 1
-         RETURNING wrong_tries",
-    )
-    .bind(phone_hash)
-    .fetch_one(&state.db.pool)
-    .await?;
     if tries < i64::from(MAX_WRONG_TRIES) {
         return Ok(AuthError::CodeInvalid);
     }
     let lock_until = now + i64::from(LOCK_SECONDS) * 1000;
-    let locked = sqlx::query(
-        "UPDATE phone_guards SET wrong_tries = 0, locked_until = $1 WHERE phone_hash = $2 AND wrong_tries >= $3",
-    )
-    .bind(lock_until)
-    .bind(phone_hash)
-    .bind(i64::from(MAX_WRONG_TRIES))
-    .execute(&state.db.pool)
-    .await?
-    .rows_affected();
     sqlx::query("UPDATE sms_codes SET used_at = $1 WHERE phone_hash = $2 AND used_at IS NULL")
         .bind(now)
         .bind(phone_hash)
         .execute(&state.db.pool)
         .await?;
-    if locked > 0 {
-        tracing::warn!("number locked after {MAX_WRONG_TRIES} wrong codes");
-        audit::record(
-            &state.db,
-            Kind::PhoneLocked,
-            now,
-            Event { phone_hash: Some(phone_hash), client_ip: ip, ..Event::default() },
-        )
+    // The tries start again once the lock has run out.
+    sqlx::query("UPDATE phone_guards SET wrong_tries = 0, locked_until = $1 WHERE phone_hash = $2")
+        .bind(lock_until)
+        .bind(phone_hash)
+        .execute(&state.db.pool)
         .await?;
-    }
+    tracing::warn!("number locked after {MAX_WRONG_TRIES} wrong codes");
+    audit::record(
+        &state.db,
+        Kind::PhoneLocked,
+        now,
+        Event { phone_hash: Some(phone_hash), client_ip: ip, ..Event::default() },
+    )
+    .await?;
     Ok(AuthError::Locked { retry_after: u64::from(LOCK_SECONDS) })
 }

@@ -30,7 +30,7 @@ fn parse_phone(input: &str) -> Result<Phone, AuthError> {
         (status = 202, description = "Code sent", body = SmsCodeSent),
         (status = 400, description = "`phone_invalid` or `invalid_request`", body = Problem, content_type = "application/problem+json"),
         (status = 423, description = "`phone_locked` after 5 wrong codes", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: one code per 60 s per number, 20 per hour per client",
+        (status = 429, description = "`rate_limited`: one code per 60 s per number; the SMS budgets per phone and per client (crates/rules sms_limits.toml)",
             body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "`service_unavailable`: the SMS carrier did not take the code; try again after Retry-After",

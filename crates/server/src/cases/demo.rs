@@ -22,7 +22,7 @@ pub async fn load(state: &AppState) -> Result<(), sqlx::Error> {
         for c in r["cases"].as_array().into_iter().flatten() {
             let (Some(id), Some(receipt)) = (c["id"].as_str(), c["receipt_number"].as_str()) else { continue };
             let set = sqlx::query(
-                "UPDATE cases SET station = '演示市公安局蜀山分局 演示路派出所', officer = '值班民警（警号 JT1001）',
+                "UPDATE cases SET station = '演示市公安局蜀山分局 演示路派出所', officer = '民警 张某',
                    query_code_hash = $1, phone_enc = $2, status_changed_at = reported_at, updated_at = reported_at
                  WHERE id = $3 AND query_code_hash IS NULL",
             )

@@ -79,6 +79,65 @@ pub async fn view(state: &AppState, row: CaseRow) -> Result<CaseView, ApiProblem
     render(row, events)
 }
 
+/// What a resident sees of the officer: a name as printed on the receipt, never a police number.
+/// Registrations from before this rule (e.g. “值班民警（警号 …）”) show the station's desk instead.
+pub fn officer_shown(officer: &str) -> String {
+    if officer.chars().any(|c| c.is_ascii_digit()) || officer.contains("警号") {
+        return DESK.to_owned();
+    }
+    officer.to_owned()
+}
+
+/// The officer shown to residents when the registration named no one they may see.
+pub const DESK: &str = "值班民警";
+
+/// A case event's text for residents, with anything shaped like a staff number (the word after
+/// `警号`, letters then digits such as `JT1001`) masked.
+pub fn redact_staff_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut after_label = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_alphanumeric() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            let word = &chars[start..i];
+            // Staff numbers are two or more letters then three or more digits (`JT1001`); a plate's
+            // one letter (`A12345`) or an amount (`12000`) is left alone.
+            let letters = word.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+            let staff_shaped =
+                letters >= 2 && word.len() - letters >= 3 && word[letters..].iter().all(char::is_ascii_digit);
+            if after_label || staff_shaped {
+                out.push_str("***");
+            } else {
+                out.extend(word);
+            }
+            after_label = false;
+            continue;
+        }
+        if text_at(&chars, i, "警号") {
+            out.push_str("警号");
+            i += 2;
+            after_label = true;
+            continue;
+        }
+        if !(c.is_whitespace() || matches!(c, ':' | '：')) {
+            after_label = false;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+fn text_at(chars: &[char], i: usize, needle: &str) -> bool {
+    needle.chars().enumerate().all(|(k, n)| chars.get(i + k) == Some(&n))
+}
+
 fn render(row: CaseRow, events: Vec<(i64, String, String)>) -> Result<CaseView, ApiProblem> {
     let (id, receipt_number, kind, title, station, officer, status, reported_at, changed_at) = row;
     let status = CaseStatus::parse(&status).ok_or_else(|| ApiProblem::internal(&"case status"))?;
@@ -92,14 +151,16 @@ fn render(row: CaseRow, events: Vec<(i64, String, String)>) -> Result<CaseView, 
         kind,
         title,
         station,
-        officer,
+        officer: officer_shown(&officer),
         status,
         reported_at: rfc3339(reported_at),
         deadline_label: deadline.as_ref().map(|_| "不予立案通知书送达期限（3日内）".to_owned()),
         deadline,
         events: events
             .into_iter()
-            .filter_map(|(at, s, text)| Some(CaseEvent { at: rfc3339(at), status: CaseStatus::parse(&s)?, text }))
+            .filter_map(|(at, s, text)| {
+                Some(CaseEvent { at: rfc3339(at), status: CaseStatus::parse(&s)?, text: redact_staff_numbers(&text) })
+            })
             .collect(),
     })
 }
@@ -200,32 +261,26 @@ fn lookup_limits(user: &AuthUser, ip: &Option<String>, receipt: &str) -> [(Strin
     ]
 }
 
-/// Only failures count against the limits: a resident looking up their own receipt is never slowed.
-async fn failed_lookup(state: &AppState, user: &AuthUser, ip: &Option<String>, receipt: &str) -> ApiProblem {
-    let counted = async {
-        let mut conn = state.db.pool.acquire().await?;
-        for (bucket, limit) in lookup_limits(user, ip, receipt) {
-            ratelimit::hit(&mut conn, &bucket, &limit, state.now_ms()).await?;
-        }
-        drop(conn);
-        let detail = Some("case_lookup_failed".to_owned());
-        let e = Event { user_id: Some(&user.user_id), client_ip: ip.clone(), detail, ..Event::default() };
-        audit::record(&state.db, Kind::CaseLookup, state.now_ms(), e).await
-    };
-    match counted.await {
+/// Counts a hit against every limit, in one transaction: a refused request is counted in none. For
+/// the lookup limits only failures count: a found receipt gives its try back ([`ratelimit::refund`]);
+/// the SMS budgets count every code sent to the case's phone.
+async fn claim(state: &AppState, limits: &[(String, Limit)]) -> Result<(), ApiProblem> {
+    let mut tx = state.db.begin().await?;
+    if let Some(wait) = ratelimit::hit_all(&mut tx, limits, state.now_ms()).await? {
+        tx.rollback().await?;
+        return Err(ApiProblem::new(ErrorCode::RateLimited).retry_after(wait));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn failed_lookup(state: &AppState, user: &AuthUser, ip: &Option<String>) -> ApiProblem {
+    let detail = Some("case_lookup_failed".to_owned());
+    let e = Event { user_id: Some(&user.user_id), client_ip: ip.clone(), detail, ..Event::default() };
+    match audit::record(&state.db, Kind::CaseLookup, state.now_ms(), e).await {
         Ok(()) => ApiProblem::new(ErrorCode::CaseLookupFailed),
         Err(e) => e.into(),
     }
-}
-
-/// A limit already used up answers `rate_limited` before any work.
-async fn blocked(state: &AppState, user: &AuthUser, ip: &Option<String>, receipt: &str) -> Result<(), ApiProblem> {
-    for (bucket, limit) in lookup_limits(user, ip, receipt) {
-        if let Some(wait) = ratelimit::exhausted(&state.db.pool, &bucket, &limit, state.now_ms()).await? {
-            return Err(ApiProblem::new(ErrorCode::RateLimited).retry_after(wait));
-        }
-    }
-    Ok(())
 }
 
 /// Step 1 of a lookup: the receipt number and query code. Unknown receipts and wrong codes get the
@@ -254,7 +309,8 @@ pub async fn start_lookup(
     let receipt =
         parse_receipt_number(&req.receipt_number).map_err(|c| ApiProblem::new(c).field("receipt_number", c))?;
     let code = parse_query_code(&req.query_code).map_err(|c| ApiProblem::new(c).field("query_code", c))?;
-    blocked(&state, &user, &ip, &receipt).await?;
+    let limits = lookup_limits(&user, &ip, &receipt);
+    claim(&state, &limits).await?;
     let row: Option<(String, Option<String>, Option<Vec<u8>>)> =
         sqlx::query_as("SELECT id, query_code_hash, phone_enc FROM cases WHERE receipt_number = $1")
             .bind(&receipt)
@@ -264,14 +320,18 @@ pub async fn start_lookup(
     let offered = state.keys.keyed_hash(QUERY_CODE, &format!("{receipt}:{code}"));
     let found = row.filter(|(_, stored, _)| stored.as_deref().is_some_and(|s| constant_time_eq(s, &offered)));
     let Some((case_id, _, Some(phone_enc))) = found else {
-        return Err(failed_lookup(&state, &user, &ip, &receipt).await);
+        return Err(failed_lookup(&state, &user, &ip).await);
     };
+    ratelimit::refund(&mut *state.db.pool.acquire().await?, &limits, state.now_ms()).await?;
     let phone = state
         .keys
         .decrypt_string(PHONE, &phone_enc)
         .ok()
         .and_then(|p| Phone::parse(&p).ok())
         .ok_or_else(|| ApiProblem::internal(&"case phone"))?;
+    let phone_hash = state.keys.keyed_hash(PHONE, phone.as_str());
+    let budgets = ratelimit::sms_budgets(&phone_hash, Some(&case_id), ip.as_deref(), Some(&user.user_id));
+    claim(&state, &budgets).await?;
     let now = state.now_ms();
     let sms_code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
     let lookup_id = uuid::Uuid::now_v7().to_string();
@@ -332,23 +392,32 @@ pub async fn verify_lookup(
 ) -> Result<Json<CaseView>, ApiProblem> {
     resident(&user)?;
     let now = state.now_ms();
-    let row: Option<(String, String, i64, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT case_id, code_hash, expires_at, wrong_tries, used_at FROM case_lookups WHERE id = $1 AND user_id = $2",
+    // Claim the try first: one statement refuses it once the tries are used up, so parallel
+    // guesses are judged at most SMS_TRIES times.
+    let claimed: Option<(String, String)> = sqlx::query_as(
+        "UPDATE case_lookups SET wrong_tries = wrong_tries + 1
+         WHERE id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3 AND wrong_tries < $4
+         RETURNING case_id, code_hash",
     )
     .bind(&lookup_id)
     .bind(&user.user_id)
+    .bind(now)
+    .bind(SMS_TRIES)
     .fetch_optional(&state.db.pool)
     .await?;
-    let (case_id, stored, expires_at, wrong, used_at) = row.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))?;
-    if used_at.is_some() || expires_at <= now || wrong >= SMS_TRIES {
-        return Err(ApiProblem::new(ErrorCode::SmsCodeExpired).field("code", ErrorCode::SmsCodeExpired));
-    }
+    let Some((case_id, stored)) = claimed else {
+        let mine: Option<(String,)> = sqlx::query_as("SELECT id FROM case_lookups WHERE id = $1 AND user_id = $2")
+            .bind(&lookup_id)
+            .bind(&user.user_id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+        return Err(match mine {
+            Some(_) => ApiProblem::new(ErrorCode::SmsCodeExpired).field("code", ErrorCode::SmsCodeExpired),
+            None => ApiProblem::new(ErrorCode::NotFound),
+        });
+    };
     let offered = state.keys.keyed_hash(LOOKUP_CODE, &format!("{lookup_id}:{}", req.code.trim()));
     if !constant_time_eq(&stored, &offered) {
-        sqlx::query("UPDATE case_lookups SET wrong_tries = wrong_tries + 1 WHERE id = $1")
-            .bind(&lookup_id)
-            .execute(&state.db.pool)
-            .await?;
         return Err(ApiProblem::new(ErrorCode::SmsCodeInvalid).field("code", ErrorCode::SmsCodeInvalid));
     }
     let claimed = sqlx::query("UPDATE case_lookups SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
@@ -368,4 +437,17 @@ pub async fn verify_lookup(
         .await?;
     }
     load_visible(&state, &user.user_id, &case_id).await?.map(Json).ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staff_numbers_are_masked_and_other_numbers_kept() {
+        assert_eq!(redact_staff_numbers("已由民警JT1001受理，警号：123456 负责"), "已由民警***受理，警号：*** 负责");
+        assert_eq!(redact_staff_numbers("损失 12000 元，车牌皖A12345"), "损失 12000 元，车牌皖A12345");
+        assert_eq!(officer_shown("值班民警（警号 JT1001）"), DESK);
+        assert_eq!(officer_shown("民警 张某"), "民警 张某");
+    }
 }

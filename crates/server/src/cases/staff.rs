@@ -176,6 +176,6 @@ pub async fn append_event(
         .await?;
     tx.commit().await?;
     let followers = case_followers(&state, &case_id).await?;
-    publish(&state, followers, "case", &case_id, &body);
+    publish(&state, followers, "case", &case_id, &super::redact_staff_numbers(&body));
     Ok(StatusCode::CREATED)
 }

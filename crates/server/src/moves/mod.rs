@@ -124,7 +124,7 @@ fn month_of(now: i64) -> (String, u64) {
         (status = 403, description = "`verification_required`, `move_suspended` or `forbidden`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`move_open_exists`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`plate_not_registered` (send again with `escalate_if_unregistered`) or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`move_monthly_limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`move_monthly_limit`, or `rate_limited`: the owner's SMS budget (per phone, per vehicle, per requester; crates/rules sms_limits.toml) is used up", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[instrument(skip_all, fields(user_id = %user.user_id))]
@@ -293,6 +293,12 @@ async fn insert(
     }
     let in_app = owner.and_then(|o| o.user_id.clone()).filter(|o| *o != user.user_id);
     let by_sms = owner.is_some() && in_app.is_none() && owner.is_some_and(|o| o.phone.is_some());
+    if let Some(owner) = owner.filter(|_| by_sms) {
+        // The owner's phone and vehicle budgets, and the requester's: refused, nothing is committed.
+        if let Some(wait) = notify::claim_sms(state, &mut tx, owner, Some(&user.user_id), now).await? {
+            return Err(ApiProblem::new(ErrorCode::RateLimited).retry_after(wait));
+        }
+    }
     let token = by_sms.then(notify::link_token);
     // An owner with neither the app nor a phone on file cannot be told: like an unknown plate.
     let reachable = in_app.is_some() || by_sms;

@@ -89,6 +89,11 @@ pub async fn remind_owner(
         return Ok(Some(InAppReminder { owner, plate, reason }));
     }
     let Some(owner) = owner_of(state, &plate).await? else { return Ok(None) };
+    // Over the owner's SMS budget, no reminder: the escalation to traffic staff still follows.
+    if let Some(wait) = claim_sms(state, conn, &owner, None, now).await? {
+        tracing::info!(wait, "owner reminder SMS skipped: the owner's SMS budget is used up");
+        return Ok(None);
+    }
     let token = link_token();
     let changed =
         sqlx::query("UPDATE vehicle_moves SET owner_token_hash = $1 WHERE id = $2 AND owner_token_hash IS NOT NULL")
@@ -106,6 +111,22 @@ pub async fn remind_owner(
         crate::sms::queue(conn, &state.keys, &message, now).await?;
     }
     Ok(None)
+}
+
+/// Counts an SMS to the owner against the owner's phone and vehicle budgets (and the requester's
+/// account, for a new request): `Some(seconds)` when refused. Call it in the request's transaction.
+pub async fn claim_sms(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    owner: &Owner,
+    requester: Option<&str>,
+    now: i64,
+) -> Result<Option<u64>, ApiProblem> {
+    let Some(phone) = &owner.phone else { return Ok(None) };
+    let phone_hash = state.keys.keyed_hash(PHONE, phone.as_str());
+    let object = format!("vehicle:{}", owner.vehicle_id);
+    let budgets = crate::ratelimit::sms_budgets(&phone_hash, Some(&object), None, requester);
+    Ok(crate::ratelimit::hit_all(conn, &budgets, now).await?)
 }
 
 /// A fresh secret for the owner's SMS link (stored only as a keyed hash).

@@ -370,3 +370,16 @@ api_test!(
         assert_eq!(me["verification_level"], "none");
     }
 );
+
+api_test!(
+    async fn twenty_parallel_face_challenges_take_at_most_the_five_daily_attempts(backend) {
+        let app = face_app(backend).await;
+        let t = token(&app, franck().0).await;
+        let answers =
+            futures::future::join_all((0..20).map(|_| challenge(&app, &t, franck().1, franck().2))).await;
+        let created = answers.iter().filter(|r| r.status() == StatusCode::CREATED).count();
+        let exhausted = answers.iter().filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS).count();
+        assert_eq!((created, exhausted), (5, 15));
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM face_challenges").await, 5);
+    }
+);

@@ -12,6 +12,7 @@ mod demo;
 mod faults;
 mod health;
 mod identity;
+mod limits;
 mod moves;
 mod openapi;
 mod payments;

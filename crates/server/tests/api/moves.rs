@@ -288,8 +288,9 @@ api_test! {
         let retry = created(&app, &driver, "k0", &request("皖SD0002")).await;
         assert_eq!(retry["id"], first["id"]);
         ok(post(&app, &driver, &format!("/api/v1/vehicle-moves/{}/resolve", first["id"].as_str().unwrap()), json!({})).await).await;
-        for n in 1..5 {
-            let v = created(&app, &driver, &format!("k{n}"), &request("皖SD0002")).await;
+        // Other plates too: one plate's owner gets at most 3 SMS an hour (crates/rules sms_limits.toml).
+        for (n, plate) in [(1, "皖SD0004"), (2, "皖SD0005"), (3, "皖SD0002"), (4, "皖SD0004")] {
+            let v = created(&app, &driver, &format!("k{n}"), &request(plate)).await;
             ok(post(&app, &driver, &format!("/api/v1/vehicle-moves/{}/resolve", v["id"].as_str().unwrap()), json!({})).await).await;
         }
         let sixth = create(&app, &driver, "k6", &request("皖SD0002")).await;
@@ -615,5 +616,28 @@ api_test! {
         statuses.sort_unstable();
         // Six at once from one driver: five land, the sixth is the monthly limit, none fails.
         assert_eq!(statuses, [201, 201, 201, 201, 201, 429], "{statuses:?}");
+    }
+}
+
+api_test! {
+    async fn an_owners_phone_gets_no_more_sms_than_its_budget_whoever_asks(backend) {
+        let app = spawn_app(backend).await;
+        // Five sign-in codes to 丙's phone use its hourly SMS budget (crates/rules sms_limits.toml).
+        for _ in 0..5 {
+            assert_eq!(app.send_code(BING).await.status(), StatusCode::ACCEPTED);
+            app.advance(61);
+        }
+        let driver = verified(&app, JIA).await;
+        let res = create(&app, &driver, "k1", &request("皖SD0004")).await;
+        let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        let body = expect_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+        assert_eq!(body["retry_after"].as_u64(), Some(wait));
+        // Nothing was created, and nothing more went to the phone.
+        assert_eq!(ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await, json!([]));
+        assert_eq!(app.outbox(BING).await.len(), 5);
+        app.advance(wait);
+        let driver = token(&app, JIA).await;
+        created(&app, &driver, "k2", &request("皖SD0004")).await;
+        app.outbox_of_at_least(BING, 6).await;
     }
 }
