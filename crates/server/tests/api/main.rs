@@ -16,3 +16,4 @@ mod moves;
 mod openapi;
 mod payments;
 mod storage;
+mod text;
