@@ -30,10 +30,20 @@ impl TextError {
     pub fn message(&self, lang: Lang) -> String {
         match (self.ch, lang) {
             (Some(c), Lang::ZhCn) => {
-                format!("第 {} 个字符（U+{:04X} {}）不允许使用，请删除后重试。", self.position, c as u32, char_name(c, lang))
+                format!(
+                    "第 {} 个字符（U+{:04X} {}）不允许使用，请删除后重试。",
+                    self.position,
+                    c as u32,
+                    char_name(c, lang)
+                )
             }
             (Some(c), Lang::En) => {
-                format!("Character {} (U+{:04X} {}) is not allowed. Remove it and try again.", self.position, c as u32, char_name(c, lang))
+                format!(
+                    "Character {} (U+{:04X} {}) is not allowed. Remove it and try again.",
+                    self.position,
+                    c as u32,
+                    char_name(c, lang)
+                )
             }
             (None, _) => self.code.message(lang).to_owned(),
         }
@@ -259,8 +269,9 @@ fn squeeze(s: &[char]) -> Vec<char> {
 }
 
 const TLDS: &[&str] = &[
-    "com", "cn", "net", "org", "top", "xyz", "vip", "cc", "co", "io", "me", "info", "biz", "app", "site", "online", "shop",
-    "club", "ltd", "tv", "wang", "link", "hk", "tw", "mo", "us", "uk", "ru", "jp", "de", "pro", "fun", "icu", "live", "work",
+    "com", "cn", "net", "org", "top", "xyz", "vip", "cc", "co", "io", "me", "info", "biz", "app", "site", "online",
+    "shop", "club", "ltd", "tv", "wang", "link", "hk", "tw", "mo", "us", "uk", "ru", "jp", "de", "pro", "fun", "icu",
+    "live", "work",
 ];
 
 fn contains_link(s: &[char]) -> bool {
@@ -292,8 +303,30 @@ fn is_label(c: char) -> bool {
 }
 
 const HANDLES: &[&str] = &[
-    "微信", "薇信", "威信", "v信", "微xin", "weixin", "wechat", "vx", "wx号", "加v", "加q", "qq", "扣扣", "企鹅号", "telegram",
-    "whatsapp", "line号", "抖音号", "支付宝号", "联系方式", "手机号", "电话号", "打我电话", "加我",
+    "微信",
+    "薇信",
+    "威信",
+    "v信",
+    "微xin",
+    "weixin",
+    "wechat",
+    "vx",
+    "wx号",
+    "加v",
+    "加q",
+    "qq",
+    "扣扣",
+    "企鹅号",
+    "telegram",
+    "whatsapp",
+    "line号",
+    "抖音号",
+    "支付宝号",
+    "联系方式",
+    "手机号",
+    "电话号",
+    "打我电话",
+    "加我",
 ];
 
 fn contains_handle(s: &[char]) -> bool {
@@ -337,7 +370,10 @@ fn contains_phone_like(s: &[char]) -> bool {
 }
 
 fn is_separator(c: char) -> bool {
-    matches!(c, ' ' | '-' | '.' | ',' | '，' | '、' | '_' | '/' | '—' | '–' | '~' | '*' | '+' | '(' | ')' | '（' | '）' | '|')
+    matches!(
+        c,
+        ' ' | '-' | '.' | ',' | '，' | '、' | '_' | '/' | '—' | '–' | '~' | '*' | '+' | '(' | ')' | '（' | '）' | '|'
+    )
 }
 
 fn run_is_phone_like(groups: &[(String, char)]) -> bool {

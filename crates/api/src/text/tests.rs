@@ -29,7 +29,10 @@ fn refuses_hidden_characters_and_says_which_and_where() {
     }
     let e = Short::parse("abcd\u{202E}x").unwrap_err();
     assert_eq!(e.message(Lang::ZhCn), "第 5 个字符（U+202E 从右至左强制符）不允许使用，请删除后重试。");
-    assert_eq!(e.message(Lang::En), "Character 5 (U+202E RIGHT-TO-LEFT OVERRIDE) is not allowed. Remove it and try again.");
+    assert_eq!(
+        e.message(Lang::En),
+        "Character 5 (U+202E RIGHT-TO-LEFT OVERRIDE) is not allowed. Remove it and try again."
+    );
 }
 
 #[test]
@@ -49,7 +52,8 @@ fn normalises_trims_and_bounds() {
 
 #[test]
 fn keeps_ordinary_text_of_every_script() {
-    for s in ["演示路 88 号", "Ünïcödé café", "عربي", "עברית", "😀 thanks", "ＡＢＣ１２３", "e\u{0301}", "👨\u{200D}👩"] {
+    for s in ["演示路 88 号", "Ünïcödé café", "عربي", "עברית", "😀 thanks", "ＡＢＣ１２３", "e\u{0301}", "👨\u{200D}👩"]
+    {
         // The ZWJ in an emoji sequence is a format character too: it is refused like any other.
         let r = Short::parse(s);
         assert_eq!(r.is_ok(), !s.contains('\u{200D}'), "{s:?}");
@@ -102,7 +106,19 @@ fn relayed_refuses_phone_numbers_in_any_spelling() {
 
 #[test]
 fn relayed_refuses_contact_handles() {
-    for s in ["加我微信", "微 信 abc", "WeChat me", "vx：abcde", "V信", "QQ 号在下面", "qq号", "扣扣", "@zhangsan", "mail me a@b", "Ｗｅｃｈａｔ"] {
+    for s in [
+        "加我微信",
+        "微 信 abc",
+        "WeChat me",
+        "vx：abcde",
+        "V信",
+        "QQ 号在下面",
+        "qq号",
+        "扣扣",
+        "@zhangsan",
+        "mail me a@b",
+        "Ｗｅｃｈａｔ",
+    ] {
         assert_eq!(Relayed::parse(s).unwrap_err().code, ErrorCode::TextContainsContact, "{s}");
     }
 }
