@@ -79,7 +79,7 @@ api_test!(
         assert_eq!(case["events"].as_array().unwrap().len(), 1, "no event stored: {case}");
 
         // A vehicle move: the address and a relayed message.
-        let driver = verified(&app, JIA).await;
+        let driver = t.clone();
         let mut body = request("皖SD0004");
         body["address"] = json!("演示路 88 号\u{0}东门");
         refused(post(&app, &driver, "/api/v1/vehicle-moves", body).await, "address", "U+0000").await;
