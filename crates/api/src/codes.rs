@@ -79,7 +79,7 @@ catalogue! {
         "The action does not fit the request's state (already answered, resolved, reminded, or not yet time to remind).", "Refresh the request and do what it offers now.";
     MessageContainsNumber = "message_contains_number", 400,
         "为保护双方隐私，留言中不能包含电话号码等长串数字。", "To protect both sides' privacy, messages cannot contain phone numbers or long digit strings.",
-        "The text holds 7 or more digits in a row.", "Write the message without numbers; the app relays it.";
+        "Text relayed to the other party holds 7 or more digits (full-width digits and Chinese numerals count, separators between them are ignored, a date is not counted).", "Write the message without numbers; the app relays it.";
     SmsCodeInvalid = "sms_code_invalid", 400,
         "验证码不正确，请重新输入。", "The verification code is wrong. Please try again.",
         "The 6-digit code does not match the one sent, or no code was requested.", "Type the newest code from the SMS; 5 wrong tries lock the number for 15 minutes.";
@@ -275,6 +275,18 @@ catalogue! {
     UnexpectedResponse = "unexpected_response", 0,
         "服务器返回了无法识别的内容，请升级应用。", "The server sent an answer the app does not understand. Please update the app.",
         "App and server versions do not match.", "Update the app.";
+    TextCharNotAllowed = "text_char_not_allowed", 400,
+        "文字中有不允许的字符（控制符、文字方向符或不可见字符），请删除后重试。", "The text holds a character that is not allowed (a control, text-direction or invisible character). Remove it and try again.",
+        "A field holds a C0/C1 control character (NUL included), a bidi override, isolate or mark, a zero-width or other format (Cf) character, a noncharacter or a private-use character; the problem's field message names the character and its position.", "Delete the character named (often pasted along with the text) and send again.";
+    TextTooLong = "text_too_long", 400,
+        "文字太长，请删减后重试。", "The text is too long. Please shorten it.",
+        "The field holds more characters than its limit.", "Shorten the text.";
+    TextContainsLink = "text_contains_link", 400,
+        "为保护双方隐私，留言中不能包含网址或链接。", "To protect both sides' privacy, messages cannot contain web addresses or links.",
+        "Text relayed to the other party holds a URL or a domain name in some spelling (abc.com, abc。cn, www 点 abc 点 com).", "Write the message without the web address; the app relays it.";
+    TextContainsContact = "text_contains_contact", 400,
+        "为保护双方隐私，留言中不能包含微信、QQ 等联系方式。", "To protect both sides' privacy, messages cannot contain WeChat, QQ or other contact handles.",
+        "Text relayed to the other party names a contact channel (微信/WeChat/vx/QQ …) or holds an @handle or e-mail address.", "Write the message without contact details; talk through the app's relay.";
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -16,6 +16,7 @@ pub mod phone;
 pub mod plate;
 pub mod problem;
 pub mod progress;
+pub mod text;
 
 pub use codes::ErrorCode;
 pub use id_number::IdNumber;
@@ -23,3 +24,4 @@ pub use lang::Lang;
 pub use phone::Phone;
 pub use plate::Plate;
 pub use problem::{FieldError, Problem};
+pub use text::{RelayedText, Text, TextError};

@@ -218,20 +218,15 @@ pub fn region_code_valid(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) && crate::id_number::region_known(&code[..2])
 }
 
-/// Seven digits in a row look like a phone number (also with spaces or dashes between them).
-pub fn contains_number(text: &str) -> bool {
-    let mut run = 0;
-    for c in text.chars() {
-        if c.is_ascii_digit() || ('０'..='９').contains(&c) {
-            run += 1;
-            if run >= 7 {
-                return true;
-            }
-        } else if !matches!(c, ' ' | '-' | '.' | '　') {
-            run = 0;
-        }
+/// Text the other side reads, cleaned (NFC, trimmed, no hidden characters) and bounded by
+/// `max` characters; a link, phone-like number or contact handle is refused
+/// ([`crate::text::relay_refusal`]). `too_long` is the code this field gives for over-long text.
+fn relayed(text: &str, max: usize, too_long: ErrorCode) -> Result<String, ErrorCode> {
+    match crate::text::clean(text, max, false) {
+        Ok(t) => crate::text::relay_refusal(&t).map_or(Ok(t), Err),
+        Err(e) if e.code == ErrorCode::TextTooLong => Err(too_long),
+        Err(e) => Err(e.code),
     }
-    false
 }
 
 impl MoveRequest {
@@ -252,14 +247,18 @@ impl MoveRequest {
                 None
             }
         };
-        let address = self.address.trim().to_owned();
-        let len = address.chars().count();
-        if !(4..=rules::ADDRESS_MAX_CHARS).contains(&len) {
-            errors.push(("address", ErrorCode::AddressInvalid));
-        } else if contains_number(&address) {
-            // The owner reads the address: it must not carry the requester's number either.
-            errors.push(("address", ErrorCode::MessageContainsNumber));
-        }
+        // The owner reads the address: it must not carry the requester's number or link either.
+        let address = match relayed(&self.address, rules::ADDRESS_MAX_CHARS, ErrorCode::AddressInvalid) {
+            Ok(a) if a.chars().count() >= 4 => a,
+            Ok(_) => {
+                errors.push(("address", ErrorCode::AddressInvalid));
+                String::new()
+            }
+            Err(code) => {
+                errors.push(("address", code));
+                String::new()
+            }
+        };
         if !region_code_valid(&self.region_code) {
             errors.push(("region_code", ErrorCode::AddressInvalid));
         }
@@ -268,12 +267,14 @@ impl MoveRequest {
                 errors.push(("position", ErrorCode::InvalidRequest));
             }
         }
-        let note = self.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
-        match &note {
-            Some(n) if n.chars().count() > rules::NOTE_MAX_CHARS => errors.push(("note", ErrorCode::InvalidRequest)),
-            Some(n) if contains_number(n) => errors.push(("note", ErrorCode::MessageContainsNumber)),
-            _ => {}
-        }
+        let note = match self.note.as_deref().map(|n| relayed(n, rules::NOTE_MAX_CHARS, ErrorCode::InvalidRequest)) {
+            Some(Ok(n)) if !n.is_empty() => Some(n),
+            Some(Err(code)) => {
+                errors.push(("note", code));
+                Some(String::new())
+            }
+            _ => None,
+        };
         if self.reason == MoveReason::Other && note.is_none() {
             errors.push(("note", ErrorCode::FieldRequired));
         }
@@ -525,14 +526,10 @@ pub struct MoveMessageInput {
 
 impl MoveMessageInput {
     pub fn parse(&self) -> Result<String, ErrorCode> {
-        let text = self.text.trim();
-        if text.is_empty() || text.chars().count() > rules::MESSAGE_MAX_CHARS {
-            return Err(ErrorCode::InvalidRequest);
+        match relayed(&self.text, rules::MESSAGE_MAX_CHARS, ErrorCode::InvalidRequest)? {
+            t if t.is_empty() => Err(ErrorCode::InvalidRequest),
+            t => Ok(t),
         }
-        if contains_number(text) {
-            return Err(ErrorCode::MessageContainsNumber);
-        }
-        Ok(text.to_owned())
     }
 }
 
@@ -654,10 +651,15 @@ mod tests {
 
     #[test]
     fn numbers_are_kept_out_of_relay_messages() {
-        assert!(contains_number("打我电话13900000000"));
-        assert!(contains_number("139-0000-0000"));
-        assert!(contains_number("１３９００００００００"));
-        assert!(!contains_number("5分钟到，车位B2-103"));
+        let m = |t: &str| MoveMessageInput { text: t.into() }.parse();
+        assert_eq!(m("打我电话13900000000"), Err(ErrorCode::MessageContainsNumber));
+        assert_eq!(m("139-0000-0000"), Err(ErrorCode::MessageContainsNumber));
+        assert_eq!(m("１３９００００００００"), Err(ErrorCode::MessageContainsNumber));
+        assert_eq!(m("幺三九 零零零零 零零零零"), Err(ErrorCode::MessageContainsNumber));
+        assert_eq!(m("www 点 abc 点 com"), Err(ErrorCode::TextContainsLink));
+        assert_eq!(m("加我 vx"), Err(ErrorCode::TextContainsContact));
+        assert_eq!(m("马上\u{202E}到"), Err(ErrorCode::TextCharNotAllowed));
+        assert_eq!(m("5分钟到，车位B2-103"), Ok("5分钟到，车位B2-103".into()));
         assert_eq!(MoveMessageInput { text: "马上到".into() }.parse(), Ok("马上到".into()));
         assert_eq!(MoveMessageInput { text: "call 1390000000".into() }.parse(), Err(ErrorCode::MessageContainsNumber));
         assert_eq!(MoveMessageInput { text: "  ".into() }.parse(), Err(ErrorCode::InvalidRequest));

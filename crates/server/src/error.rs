@@ -12,7 +12,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use jingtong_api::{ErrorCode, Lang, Problem};
+use jingtong_api::{ErrorCode, FieldError, Lang, Problem, TextError};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -23,16 +25,25 @@ pub struct ApiProblem {
     pub status: Option<StatusCode>,
     pub fields: Vec<(&'static str, ErrorCode)>,
     pub retry_after: Option<u64>,
+    /// Refused text, by field path: its message names the character and where it is.
+    pub texts: Vec<(String, TextError)>,
 }
 
 impl ApiProblem {
     pub fn new(code: ErrorCode) -> ApiProblem {
-        ApiProblem { code, status: None, fields: Vec::new(), retry_after: None }
+        ApiProblem { code, status: None, fields: Vec::new(), retry_after: None, texts: Vec::new() }
     }
 
     pub fn field(mut self, field: &'static str, code: ErrorCode) -> ApiProblem {
         self.fields.push((field, code));
         self
+    }
+
+    /// `field` holds text that is refused: a 400 with the text's own code and words.
+    pub fn text(field: String, e: TextError) -> ApiProblem {
+        let mut p = ApiProblem::new(e.code);
+        p.texts.push((field, e));
+        p
     }
 
     pub fn retry_after(mut self, seconds: u64) -> ApiProblem {
@@ -57,6 +68,9 @@ impl ApiProblem {
         p.status = self.status_code().as_u16();
         for (field, code) in &self.fields {
             p = p.with_field(field, *code, lang);
+        }
+        for (field, e) in &self.texts {
+            p.errors.push(FieldError { field: field.clone(), code: e.code, message: e.message(lang) });
         }
         p.retry_after = self.retry_after;
         p
@@ -129,27 +143,68 @@ pub async fn not_found() -> ApiProblem {
 }
 
 /// `Json<T>` whose rejection is a problem (`invalid_request` / `payload_too_large`), never plain text.
+/// Before `T` sees the body, every string in it (passwords included, unchanged) is checked for
+/// characters no stored text may hold (NUL, controls, bidi and other invisible characters,
+/// [`jingtong_api::text::first_refused`]): such a body is a 400 naming the field and the character,
+/// so hostile text never reaches a handler or the database, whatever `T`'s own field types are.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
 where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiProblem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => {
-                // The rejection text may quote the body (personal data), so only the status is logged.
-                tracing::debug!(status = %rejection.status(), "rejected request body");
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Err(ApiProblem::new(ErrorCode::PayloadTooLarge))
-                } else {
-                    Err(ApiProblem::new(ErrorCode::InvalidRequest))
-                }
-            }
+        let value = match Json::<Value>::from_request(req, state).await {
+            Ok(Json(value)) => value,
+            Err(rejection) => return Err(rejected(&rejection)),
+        };
+        if let Some((field, e)) = refused_text(&value, String::new()) {
+            return Err(ApiProblem::text(field, e));
         }
+        serde_json::from_value(value).map(ApiJson).map_err(|_| {
+            // The error text may quote the body (personal data): nothing of it is logged.
+            tracing::debug!("request body does not fit its type");
+            ApiProblem::new(ErrorCode::InvalidRequest)
+        })
+    }
+}
+
+fn rejected(rejection: &JsonRejection) -> ApiProblem {
+    // The rejection text may quote the body (personal data), so only the status is logged.
+    tracing::debug!(status = %rejection.status(), "rejected request body");
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiProblem::new(ErrorCode::PayloadTooLarge)
+    } else {
+        ApiProblem::new(ErrorCode::InvalidRequest)
+    }
+}
+
+/// The first string anywhere in `value` holding a refused character, with its path (`a.b[2]`).
+fn refused_text(value: &Value, path: String) -> Option<(String, TextError)> {
+    match value {
+        Value::String(s) => jingtong_api::text::first_refused(s, true).map(|e| (path, e)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| refused_text(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            refused_text(v, p)
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_refused_string_and_its_path() {
+        let v = serde_json::json!({ "a": "ok", "b": [{ "c": "x\u{202E}y" }], "d": "多行\n文字" });
+        let (field, e) = refused_text(&v, String::new()).unwrap();
+        assert_eq!((field.as_str(), e.position, e.ch), ("b[0].c", 2, Some('\u{202E}')));
+        assert!(refused_text(&serde_json::json!({ "d": "多行\n文字", "p": "pa ss\u{00E9}" }), String::new()).is_none());
+        assert_eq!(refused_text(&serde_json::json!({ "password": "a\u{0}" }), String::new()).unwrap().0, "password");
     }
 }

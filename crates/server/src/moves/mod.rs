@@ -631,7 +631,7 @@ pub async fn add_message(state: &AppState, move_id: &str, party: MoveParty, text
     security(("bearer" = [])), params(("move_id" = String, Path)), request_body = MoveMessageInput,
     responses(
         (status = 200, description = "Sent", body = MoveView),
-        (status = 400, description = "`message_contains_number` or `invalid_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`message_contains_number`, `text_contains_link`, `text_contains_contact`, `text_char_not_allowed` or `invalid_request`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`move_state_conflict`: resolved", body = Problem, content_type = "application/problem+json"),

@@ -17,3 +17,4 @@ mod moves;
 mod openapi;
 mod payments;
 mod storage;
+mod text;
