@@ -34,8 +34,8 @@ pub struct AppState {
     /// The public base URL (`Config::public_url`; the listen address in demo without one): SMS links,
     /// pay pages and the provider's notify URL are built from it.
     pub base_url: String,
-    /// Changes for open apps (server-sent events).
-    pub changes: tokio::sync::broadcast::Sender<crate::cases::changes::Change>,
+    /// Changes and session ends for open apps (server-sent events).
+    pub changes: tokio::sync::broadcast::Sender<crate::cases::changes::Notice>,
     /// Turns true when the server stops: open event streams end.
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Wakes the job runner (something committed a job due now, e.g. a queued SMS).

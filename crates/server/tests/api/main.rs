@@ -18,3 +18,4 @@ mod openapi;
 mod payments;
 mod public_url;
 mod storage;
+mod streams;
