@@ -36,7 +36,10 @@ pub struct Change {
 pub enum Notice {
     Change(Change),
     /// Sessions that ended (sign-out, a reused refresh token) and streams closed to make room.
-    Ended { sessions: Vec<String>, streams: Vec<String> },
+    Ended {
+        sessions: Vec<String>,
+        streams: Vec<String>,
+    },
     /// Notices may have been lost (the listener reconnected): every stream looks at its row.
     Recheck,
 }
@@ -193,7 +196,9 @@ impl Open {
                     let data = serde_json::to_string(&change.event).unwrap_or_default();
                     return Some(Event::default().event("change").data(data));
                 }
-                Ok(Notice::Ended { sessions, streams }) if sessions.contains(&self.session) || streams.contains(&self.claim.id) => {
+                Ok(Notice::Ended { sessions, streams })
+                    if sessions.contains(&self.session) || streams.contains(&self.claim.id) =>
+                {
                     return None;
                 }
                 Ok(Notice::Recheck) if !self.still_open().await => return None,

@@ -32,7 +32,8 @@ impl Drop for Claim {
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 let _turn = state.db.write_turn().await;
-                let gone = sqlx::query("DELETE FROM event_streams WHERE id = $1").bind(&id).execute(&state.db.pool).await;
+                let gone =
+                    sqlx::query("DELETE FROM event_streams WHERE id = $1").bind(&id).execute(&state.db.pool).await;
                 if let Err(e) = gone {
                     tracing::warn!(error = %e, "a closed stream's row stays until its lease ends");
                 }
@@ -44,7 +45,11 @@ impl Drop for Claim {
 /// Claims a place for a new stream of a live session, making room by closing the account's oldest
 /// streams; `None` if the session has ended. The account's row lock (PostgreSQL) or the single writer
 /// (SQLite) puts parallel opens one after the other. Returns the claim and the streams to close.
-pub async fn open(state: &AppState, user_id: &str, session_id: &str) -> Result<Option<(Claim, Vec<String>)>, sqlx::Error> {
+pub async fn open(
+    state: &AppState,
+    user_id: &str,
+    session_id: &str,
+) -> Result<Option<(Claim, Vec<String>)>, sqlx::Error> {
     let now = state.now_ms();
     let id = uuid::Uuid::now_v7().to_string();
     let mut tx = state.db.begin().await?;

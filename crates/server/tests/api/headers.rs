@@ -36,7 +36,11 @@ pub async fn open_order(app: &TestApp) -> Value {
     let (bill_id, number) = (jia["bills"][0]["id"].as_str().unwrap(), jia["bills"][0]["bill_number"].as_str().unwrap());
     let code: Value = app.get(&format!("/api/v1/dev/bill-codes?bill_number={number}")).await.json().await.unwrap();
     let t = app.sign_in(BING).await["access_token"].as_str().unwrap().to_owned();
-    let scan = app.client.post(format!("{}/api/v1/bills/scan", app.url)).bearer_auth(&t).json(&json!({ "code": code["code"] }));
+    let scan = app
+        .client
+        .post(format!("{}/api/v1/bills/scan", app.url))
+        .bearer_auth(&t)
+        .json(&json!({ "code": code["code"] }));
     assert_eq!(scan.send().await.unwrap().status(), StatusCode::OK);
     let res = app
         .client

@@ -21,11 +21,7 @@ async fn open(app: &TestApp, access: &str) -> Response {
 /// Whether the stream's body ends within `wait` (keep-alives and events are read past); the stream
 /// stays open for the caller otherwise.
 async fn ends_within(stream: &mut Response, wait: Duration) -> bool {
-    tokio::time::timeout(wait, async {
-        while let Ok(Some(_)) = stream.chunk().await {}
-    })
-    .await
-    .is_ok()
+    tokio::time::timeout(wait, async { while let Ok(Some(_)) = stream.chunk().await {} }).await.is_ok()
 }
 
 fn access(pair: &Value) -> String {
