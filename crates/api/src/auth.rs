@@ -86,11 +86,10 @@ pub struct Me {
     pub verification_level: VerificationLevel,
 }
 
+/// The public health check: only that the server is up (`"ok"`), nothing an attacker could use.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     pub status: String,
-    pub database: String,
-    pub version: String,
 }
 
 /// One message in the local SMS gateway's outbox (demo mode only).

@@ -6,6 +6,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub trait Clock: Send + Sync + 'static {
     /// Unix time in milliseconds.
     fn now_ms(&self) -> i64;
+
+    /// Told when the time jumps (the manual clock in tests), so timers on this clock look again;
+    /// `None`: time only flows (the real clock), a sleep is enough.
+    fn jumps(&self) -> Option<tokio::sync::watch::Receiver<()>> {
+        None
+    }
 }
 
 /// The real clock.
@@ -20,15 +26,19 @@ impl Clock for SystemClock {
 
 /// A clock that only moves when told to; starts at the real time.
 #[derive(Debug)]
-pub struct ManualClock(AtomicI64);
+pub struct ManualClock {
+    now: AtomicI64,
+    jumped: tokio::sync::watch::Sender<()>,
+}
 
 impl ManualClock {
     pub fn new() -> ManualClock {
-        ManualClock(AtomicI64::new(SystemClock.now_ms()))
+        ManualClock { now: AtomicI64::new(SystemClock.now_ms()), jumped: tokio::sync::watch::channel(()).0 }
     }
 
     pub fn advance(&self, by: Duration) {
-        self.0.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+        self.now.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+        self.jumped.send_replace(());
     }
 }
 
@@ -40,7 +50,34 @@ impl Default for ManualClock {
 
 impl Clock for ManualClock {
     fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
+        self.now.load(Ordering::SeqCst)
+    }
+
+    fn jumps(&self) -> Option<tokio::sync::watch::Receiver<()>> {
+        Some(self.jumped.subscribe())
+    }
+}
+
+/// Returns once `clock` reads `deadline_ms` or later, real time passing or the clock jumping.
+pub async fn sleep_until(clock: &dyn Clock, deadline_ms: i64) {
+    loop {
+        // Subscribed before reading the time, so a jump in between is not missed.
+        let mut jumps = clock.jumps();
+        let left = deadline_ms - clock.now_ms();
+        if left <= 0 {
+            return;
+        }
+        let sleep = tokio::time::sleep(Duration::from_millis(left as u64));
+        tokio::pin!(sleep);
+        match jumps.as_mut() {
+            Some(jumps) => {
+                tokio::select! {
+                    () = &mut sleep => {}
+                    changed = jumps.changed() => if changed.is_err() { (&mut sleep).await },
+                }
+            }
+            None => sleep.await,
+        }
     }
 }
 

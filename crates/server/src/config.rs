@@ -26,6 +26,10 @@ pub struct Config {
     pub run_jobs: bool,
     /// Wraps the SMS gateway, e.g. with a carrier outage in the fault tests; `None` sends as is.
     pub sms_layer: Option<SmsLayer>,
+    /// The address residents' phones reach this server at, e.g. `https://jingtong.example.gov.cn`:
+    /// SMS links and the payment provider's links are built from it, never from the listen address.
+    /// Required (and https) outside demo; in demo it defaults to the listen address.
+    pub public_url: Option<String>,
 }
 
 /// Puts something between the server and its SMS gateway (see [`Config::sms_layer`]).
@@ -62,6 +66,7 @@ impl Default for Config {
             fixed_face_actions: None,
             run_jobs: true,
             sms_layer: None,
+            public_url: None,
         }
     }
 }
@@ -71,6 +76,40 @@ impl Config {
     pub fn face_dir(&self) -> PathBuf {
         self.face_dir.clone().unwrap_or_else(jingtong_face::asset_dir)
     }
+
+    /// The configured public base URL without a trailing slash; `Ok(None)` in demo without one.
+    /// Outside demo it must be there and be https: an owner's SMS link carries a credential.
+    pub fn checked_public_url(&self) -> Result<Option<String>, PublicUrlError> {
+        let Some(raw) = self.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+            return if self.demo { Ok(None) } else { Err(PublicUrlError::Missing) };
+        };
+        let url = reqwest::Url::parse(raw).map_err(|_| PublicUrlError::Invalid(raw.to_owned()))?;
+        let plain = url.host_str().is_some()
+            && url.username().is_empty()
+            && url.password().is_none()
+            && url.query().is_none()
+            && url.fragment().is_none();
+        if !plain || !matches!(url.scheme(), "https" | "http") {
+            return Err(PublicUrlError::Invalid(raw.to_owned()));
+        }
+        if url.scheme() != "https" && !self.demo {
+            return Err(PublicUrlError::NotHttps(raw.to_owned()));
+        }
+        Ok(Some(url.as_str().trim_end_matches('/').to_owned()))
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PublicUrlError {
+    #[error(
+        "--public-url (or JINGTONG_PUBLIC_URL) is required outside --demo: the https address residents' phones \
+         reach this server at, e.g. https://jingtong.example.gov.cn (SMS links and payment links are built from it)"
+    )]
+    Missing,
+    #[error("--public-url {0:?} is not a base URL like https://jingtong.example.gov.cn (no user, query or fragment)")]
+    Invalid(String),
+    #[error("--public-url {0:?} must start with https:// outside --demo: SMS links carry a credential")]
+    NotHttps(String),
 }
 
 /// A value that must never reach a log: `Debug` and `Display` print `***`.
@@ -116,6 +155,22 @@ impl From<String> for Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_url_is_required_and_https_outside_demo() {
+        let url = |demo: bool, public_url: Option<&str>| {
+            Config { demo, public_url: public_url.map(str::to_owned), ..Config::default() }.checked_public_url()
+        };
+        assert_eq!(url(false, None), Err(PublicUrlError::Missing));
+        assert_eq!(url(false, Some(" ")), Err(PublicUrlError::Missing));
+        assert!(matches!(url(false, Some("http://jt.example")), Err(PublicUrlError::NotHttps(_))));
+        assert!(matches!(url(false, Some("https://jt.example/?a=1")), Err(PublicUrlError::Invalid(_))));
+        assert!(matches!(url(false, Some("jt.example")), Err(PublicUrlError::Invalid(_))));
+        assert_eq!(url(false, Some("https://jt.example/")), Ok(Some("https://jt.example".to_owned())));
+        assert_eq!(url(false, Some("https://jt.example/jt/")), Ok(Some("https://jt.example/jt".to_owned())));
+        assert_eq!(url(true, None), Ok(None));
+        assert_eq!(url(true, Some("http://192.168.1.5:8080")), Ok(Some("http://192.168.1.5:8080".to_owned())));
+    }
 
     #[test]
     fn secret_never_prints() {

@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod headers;
 pub mod hot;
 pub mod idempotency;
 pub mod identity;
@@ -37,7 +38,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{Config, Secret, SmsLayer};
+pub use config::{Config, PublicUrlError, Secret, SmsLayer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -53,6 +54,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot LISTEN for changes on PostgreSQL: {0}")]
     Listen(#[source] sqlx::Error),
+    #[error(transparent)]
+    PublicUrl(#[from] config::PublicUrlError),
 }
 
 /// A server serving in a background task.
@@ -116,6 +119,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
 
 /// Like [`start`] with another clock; tests pass a [`ManualClock`] to move time.
 pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Running, StartError> {
+    // Checked first: a server that would text residents a loopback link must not start at all.
+    let public_url = config.checked_public_url()?;
     std::fs::create_dir_all(&config.data_dir).map_err(StartError::DataDir)?;
     let keys = Arc::new(crypto::Keys::load(&config.data_dir)?);
     let url = match &config.database_url {
@@ -150,7 +155,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         .await
         .map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
-    let url = base_url(addr);
+    let url = public_url.unwrap_or_else(|| base_url(addr));
     let local_provider =
         Arc::new(payments::provider::LocalProvider::new(db.clone(), clock.clone(), provider_keys.clone(), url.clone()));
     // Open event streams end when the server stops, or graceful shutdown would wait for them forever.

@@ -22,6 +22,10 @@ struct Args {
     /// `postgres://…` uses PostgreSQL instead of DATA_DIR/jingtong.sqlite3.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<Secret>,
+    /// The https address residents' phones reach this server at (SMS links, payment links).
+    /// Required outside --demo; in demo it defaults to the listen address.
+    #[arg(long, env = "JINGTONG_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Face assets (models/ and testdata/); default $JINGTONG_FACE_DIR or ~/.cache/jingtong/face.
     #[arg(long)]
     face_dir: Option<PathBuf>,
@@ -39,12 +43,15 @@ async fn main() -> ExitCode {
         database_url: args.database_url,
         demo: args.demo,
         face_dir: args.face_dir,
+        public_url: args.public_url,
         ..Config::default()
     };
     let running = match jingtong_server::start(config).await {
         Ok(running) => running,
         Err(e) => {
             tracing::error!(error = %e, "jingtong-server could not start");
+            // Also plainly on stderr: a missing --public-url must be obvious to whoever starts it.
+            eprintln!("jingtong-server could not start: {e}");
             return ExitCode::FAILURE;
         }
     };

@@ -17,6 +17,7 @@ use crate::applications::{self, staff};
 use crate::auth::handlers as auth;
 use crate::cases::{self, changes, staff as case_staff};
 use crate::error::{self, ApiProblem};
+use crate::headers;
 use crate::identity;
 use crate::moves::{self, duty as move_duty, link as move_link};
 use crate::openapi::ApiDoc;
@@ -103,6 +104,8 @@ pub fn router(state: AppState, demo: bool) -> Router {
         // A panicking handler answers 500, which `localize` turns into an `internal` problem.
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(error::localize))
+        // Outside `localize`, so problems and panics get the headers too.
+        .layer(middleware::from_fn(headers::secure))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // Path only: query strings can carry personal data (the dev outbox takes a phone).
             tracing::info_span!("http", method = %req.method(), path = %loggable_path(req.uri().path()))
@@ -110,7 +113,7 @@ pub fn router(state: AppState, demo: bool) -> Router {
         .with_state(state)
 }
 
-/// Liveness and which database is in use.
+/// Liveness only: it is public, so it names no database, version or anything else about the server.
 #[utoipa::path(
     get, path = "/api/v1/health", operation_id = "get_health", tag = "staff",
     responses(
@@ -121,12 +124,7 @@ pub fn router(state: AppState, demo: bool) -> Router {
 )]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     match sqlx::query("SELECT 1").execute(&state.db.pool).await {
-        Ok(_) => Json(Health {
-            status: "ok".to_owned(),
-            database: state.db.backend.name().to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-        })
-        .into_response(),
+        Ok(_) => Json(Health { status: "ok".to_owned() }).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database does not answer");
             ApiProblem::new(ErrorCode::ServiceUnavailable).into_response()

@@ -31,10 +31,11 @@ pub struct AppState {
     pub provider: Arc<dyn PaymentProvider>,
     /// The same provider when it is the local one (its payer page and notification deliveries).
     pub local_provider: Option<Arc<LocalProvider>>,
-    /// This server's base URL, e.g. `http://127.0.0.1:8080` (pay pages, notify URL).
+    /// The public base URL (`Config::public_url`; the listen address in demo without one): SMS links,
+    /// pay pages and the provider's notify URL are built from it.
     pub base_url: String,
-    /// Changes for open apps (server-sent events).
-    pub changes: tokio::sync::broadcast::Sender<crate::cases::changes::Change>,
+    /// Changes and session ends for open apps (server-sent events).
+    pub changes: tokio::sync::broadcast::Sender<crate::cases::changes::Notice>,
     /// Turns true when the server stops: open event streams end.
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Wakes the job runner (something committed a job due now, e.g. a queued SMS).

@@ -70,6 +70,7 @@ pub async fn server(data_dir: &Path, database_url: Option<String>) -> jingtong_s
         data_dir: data_dir.to_owned(),
         database_url: database_url.map(Secret::new),
         demo: false,
+        public_url: Some("https://jingtong.test".to_owned()),
         run_jobs: false,
         ..Config::default()
     };

@@ -131,14 +131,31 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<Refreshed,
     Ok(Refreshed::Rotated { pair, user_id })
 }
 
-/// Ends a session: its access and refresh tokens stop working at once.
+/// Ends a session: its access and refresh tokens stop working at once, and its open event streams
+/// close, in every server process.
 pub async fn revoke_session(state: &AppState, session_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+    let ended = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(state.now_ms())
         .bind(session_id)
         .execute(&state.db.pool)
-        .await?;
+        .await?
+        .rows_affected();
+    if ended > 0 {
+        crate::cases::changes::end_streams(state, vec![session_id.to_owned()], vec![]);
+    }
     Ok(())
+}
+
+/// When a live access token stops working (ms since the epoch); `None` if it is not live.
+pub async fn access_expires_at(state: &AppState, access_token: &str) -> Result<Option<i64>, sqlx::Error> {
+    let sql = format!("SELECT t.expires_at {LIVE_ACCESS_TOKEN}");
+    let row: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(sha256_hex(access_token))
+        .bind(ACCESS)
+        .bind(state.now_ms())
+        .fetch_optional(&state.db.pool)
+        .await?;
+    Ok(row.map(|r| r.0))
 }
 
 /// The live session and user behind an access token: `t`, `s` and `u` for a query's SELECT list.

@@ -5,6 +5,7 @@
 pub mod changes;
 pub mod demo;
 pub mod staff;
+pub mod streams;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};

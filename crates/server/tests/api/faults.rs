@@ -268,6 +268,7 @@ async fn postgres_restart_under_load_loses_nothing_acknowledged() {
         data_dir: data_dir.path().to_owned(),
         database_url: Some(jingtong_server::Secret::new(pg.url())),
         demo: false,
+        public_url: Some("https://jingtong.test".to_owned()),
         run_jobs: false,
         ..jingtong_server::Config::default()
     };

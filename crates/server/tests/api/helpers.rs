@@ -34,6 +34,9 @@ macro_rules! api_test {
     };
 }
 
+/// The public address of test servers outside demo.
+pub const PUBLIC_URL: &str = "https://jingtong.test";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -164,6 +167,10 @@ pub async fn spawn_app_config(backend: Backend, configure: impl FnOnce(&mut Conf
         ..Config::default()
     };
     configure(&mut config);
+    if !config.demo && config.public_url.is_none() {
+        // Required outside demo; nothing in the tests follows these links over the network.
+        config.public_url = Some(PUBLIC_URL.to_owned());
+    }
     let clock = Arc::new(ManualClock::new());
     let running = jingtong_server::start_with_clock(config.clone(), clock.clone()).await.expect("server starts");
     let mut app = TestApp {
