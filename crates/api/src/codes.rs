@@ -275,6 +275,9 @@ catalogue! {
     UnexpectedResponse = "unexpected_response", 0,
         "服务器返回了无法识别的内容，请升级应用。", "The server sent an answer the app does not understand. Please update the app.",
         "App and server versions do not match.", "Update the app.";
+    CaseStateConflict = "case_state_conflict", 409,
+        "案件状态已被他人更新，请刷新后重试。", "The case was just updated by someone else. Reload it and try again.",
+        "The case's status changed between reading it and posting the event (another officer acted first).", "Reload the case, check its new status, then post again if still needed.";
 }
 
 impl std::fmt::Display for ErrorCode {
