@@ -287,6 +287,12 @@ catalogue! {
     TextContainsContact = "text_contains_contact", 400,
         "为保护双方隐私，留言中不能包含微信、QQ 等联系方式。", "To protect both sides' privacy, messages cannot contain WeChat, QQ or other contact handles.",
         "Text relayed to the other party names a contact channel (微信/WeChat/vx/QQ …) or holds an @handle or e-mail address.", "Write the message without contact details; talk through the app's relay.";
+    CaseStateConflict = "case_state_conflict", 409,
+        "案件状态已被他人更新，请刷新后重试。", "The case was just updated by someone else. Reload it and try again.",
+        "The case's status changed between reading it and posting the event (another officer acted first).", "Reload the case, check its new status, then post again if still needed.";
+    PaymentOrderPending = "payment_order_pending", 409,
+        "支付订单正在创建，请稍后重试。", "The payment order is still being created. Please try again in a moment.",
+        "Another request for the same bill is still opening its order with the payment provider.", "Wait a few seconds and tap pay again; you will get the same order.";
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -286,7 +286,8 @@ pub async fn transition_application(
                    tracking_number = COALESCE($3, tracking_number),
                    reject_reason = COALESCE($4, reject_reason), reject_action = COALESCE($5, reject_action),
                    photo_enc = CASE WHEN $6 = 1 THEN NULL ELSE photo_enc END
-                 WHERE id = $7 AND status = $8",
+                 WHERE id = $7 AND status = $8
+                   AND EXISTS (SELECT 1 FROM users u WHERE u.id = $9 AND u.role = 'clerk')",
             )
             .bind(to.as_str())
             .bind(now)
@@ -296,6 +297,7 @@ pub async fn transition_application(
             .bind(i64::from(ends))
             .bind(&application_id)
             .bind(from.as_str())
+            .bind(&clerk.user_id)
             .execute(&mut *tx)
             .await?
             .rows_affected();

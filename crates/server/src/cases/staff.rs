@@ -139,6 +139,7 @@ pub async fn register_case(
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: not an officer", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`case_state_conflict`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[instrument(skip_all, fields(case_id = %case_id))]
@@ -154,16 +155,26 @@ pub async fn append_event(
     let mut tx = state.db.begin().await?;
     let current: Option<(String,)> =
         sqlx::query_as("SELECT status FROM cases WHERE id = $1").bind(&case_id).fetch_optional(&mut *tx).await?;
-    let (current,) = current.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))?;
-    let current = CaseStatus::parse(&current).unwrap_or(CaseStatus::Received);
+    let (stored,) = current.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))?;
+    let current = CaseStatus::parse(&stored).unwrap_or(CaseStatus::Received);
     let status = req.status.unwrap_or(current);
-    if status != current {
-        sqlx::query("UPDATE cases SET status = $1, status_changed_at = $2, updated_at = $2 WHERE id = $3")
-            .bind(status.as_str())
-            .bind(now)
-            .bind(&case_id)
-            .execute(&mut *tx)
-            .await?;
+    // The status read above must still hold, and the caller must still be an officer, in the statement
+    // that changes the case: a racing officer's change or a revoked role leaves nothing half done.
+    let changed = sqlx::query(
+        "UPDATE cases SET status = $1, status_changed_at = CASE WHEN $1 = $4 THEN status_changed_at ELSE $2 END,
+           updated_at = $2
+         WHERE id = $3 AND status = $4 AND EXISTS (SELECT 1 FROM users u WHERE u.id = $5 AND u.role = 'officer')",
+    )
+    .bind(status.as_str())
+    .bind(now)
+    .bind(&case_id)
+    .bind(&stored)
+    .bind(&officer.user_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(ApiProblem::new(ErrorCode::CaseStateConflict));
     }
     sqlx::query("INSERT INTO case_events (id, case_id, at, status, text, actor_id) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(uuid::Uuid::now_v7().to_string())

@@ -112,24 +112,41 @@ pub async fn act_on_duty_vehicle_move(
     found.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))?;
     let (sql, kind) = match input.action {
         TrafficAction::TakeOver => (
-            "UPDATE vehicle_moves SET updated_at = $1 WHERE id = $2 AND status = 'escalated'",
+            "UPDATE vehicle_moves SET updated_at = $1 WHERE id = $2 AND status = 'escalated'
+               AND ($3 = '' OR brigade = $3) AND EXISTS (SELECT 1 FROM users u WHERE u.id = $4 AND u.role = 'traffic')",
             MoveEventKind::TakenOver,
         ),
         TrafficAction::Close => (
+            // Only what is in the duty queue: escalated, or with an open abuse report.
             "UPDATE vehicle_moves SET status = 'resolved', resolved_at = $1, updated_at = $1, owner_token_hash = NULL
-             WHERE id = $2 AND status <> 'resolved'",
+             WHERE id = $2 AND ($3 = '' OR brigade = $3)
+               AND (status = 'escalated' OR (status <> 'resolved' AND EXISTS (
+                 SELECT 1 FROM vehicle_move_reports r WHERE r.move_id = vehicle_moves.id AND r.status = 'open')))
+               AND EXISTS (SELECT 1 FROM users u WHERE u.id = $4 AND u.role = 'traffic')",
             MoveEventKind::Resolved,
         ),
         TrafficAction::ConfirmMalicious => (
-            "UPDATE vehicle_move_reports SET status = 'confirmed', decided_at = $1 WHERE move_id = $2 AND status = 'open'",
+            "UPDATE vehicle_move_reports SET status = 'confirmed', decided_at = $1 WHERE move_id = $2 AND status = 'open'
+               AND EXISTS (SELECT 1 FROM vehicle_moves m WHERE m.id = $2 AND ($3 = '' OR m.brigade = $3))
+               AND EXISTS (SELECT 1 FROM users u WHERE u.id = $4 AND u.role = 'traffic')",
             MoveEventKind::MaliciousConfirmed,
         ),
         TrafficAction::DismissReport => (
-            "UPDATE vehicle_move_reports SET status = 'dismissed', decided_at = $1 WHERE move_id = $2 AND status = 'open'",
+            "UPDATE vehicle_move_reports SET status = 'dismissed', decided_at = $1 WHERE move_id = $2 AND status = 'open'
+               AND EXISTS (SELECT 1 FROM vehicle_moves m WHERE m.id = $2 AND ($3 = '' OR m.brigade = $3))
+               AND EXISTS (SELECT 1 FROM users u WHERE u.id = $4 AND u.role = 'traffic')",
             MoveEventKind::ReportDismissed,
         ),
     };
-    let changed = sqlx::query(sql).bind(now).bind(&move_id).execute(&mut *tx).await?.rows_affected();
+    // State, region and role are checked by the statement that changes the row.
+    let changed = sqlx::query(sql)
+        .bind(now)
+        .bind(&move_id)
+        .bind(&region)
+        .bind(&staff.user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     if changed == 0 {
         return Err(ApiProblem::new(ErrorCode::MoveStateConflict));
     }

@@ -142,6 +142,8 @@ async fn close_expired_for_bill(state: &AppState, bill_id: &str) -> Result<(), s
         (status = 404, description = "`not_found`: no such bill of yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`bill_already_paid` or `bill_cancelled`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`payment_order_pending`: another request is still opening the bill's order",
+            body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`service_unavailable`: the payment provider does not answer", body = Problem,
             content_type = "application/problem+json"),
     )
@@ -184,6 +186,23 @@ async fn open_order(state: &AppState, bill_id: &str) -> Result<Option<OrderRow>,
     .await
 }
 
+/// How long a create waits for a racing create's order to get its `pay_url` from the provider.
+const PAY_URL_WAIT_MS: u64 = 5_000;
+
+/// The bill's open order once it is usable: an order another request has just inserted has no
+/// `pay_url` until the provider answers, and an empty one must never be handed out (or stored under
+/// an Idempotency-Key). `None` when there is no open order (any more); `payment_order_pending` (409)
+/// if the provider is still busy after the wait.
+async fn usable_open_order(state: &AppState, bill_id: &str) -> Result<Option<OrderRow>, ApiProblem> {
+    for _ in 0..PAY_URL_WAIT_MS / 50 {
+        match open_order(state, bill_id).await? {
+            Some(o) if o.pay_url.is_empty() => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            other => return Ok(other),
+        }
+    }
+    Err(ApiProblem::new(ErrorCode::PaymentOrderPending))
+}
+
 async fn order_for_bill(
     state: &AppState,
     user: &AuthUser,
@@ -197,7 +216,7 @@ async fn order_for_bill(
         _ => {}
     }
     close_expired_for_bill(state, bill_id).await?;
-    if let Some(open) = open_order(state, bill_id).await? {
+    if let Some(open) = usable_open_order(state, bill_id).await? {
         return Ok((StatusCode::OK, open.to_api()));
     }
     let now = state.now_ms();
@@ -222,7 +241,8 @@ async fn order_for_bill(
     if inserted == 0 {
         // Another request opened one at the same moment: that one is the bill's order.
         drop(tx);
-        let open = open_order(state, bill_id).await?.ok_or_else(|| ApiProblem::new(ErrorCode::ServiceUnavailable))?;
+        let open =
+            usable_open_order(state, bill_id).await?.ok_or_else(|| ApiProblem::new(ErrorCode::ServiceUnavailable))?;
         return Ok((StatusCode::OK, open.to_api()));
     }
     let reason = format!("amount {} fen due {}", due.total_fen, shanghai_day(now));

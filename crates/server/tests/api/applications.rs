@@ -375,3 +375,23 @@ async fn personal_data_of_an_application_is_encrypted_at_rest() {
         );
     }
 }
+
+api_test!(
+    async fn twenty_parallel_transitions_from_one_state_make_one_event(backend) {
+        let app = app(backend).await;
+        let t = verified(&app, JIA).await;
+        let created: Value = apply(&app, &t, "apply-1", &replacement_by_post()).await.json().await.unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
+        pay(&app, &t, created["bill_id"].as_str().unwrap()).await;
+        let c = clerk(&app).await;
+        let answers = join_all((0..20).map(|_| staff_move(&app, &c, &id, json!({ "action": "accept" })))).await;
+        for res in answers {
+            // The winner and the late comers who see it accepted answer 200; a loser of the race answers 409.
+            assert!(matches!(res.status(), StatusCode::OK | StatusCode::CONFLICT), "{}", res.status());
+        }
+        let view: Value = get(&app, &t, &format!("/api/v1/applications/{id}")).await.json().await.unwrap();
+        assert_eq!(view["status"], "accepted");
+        let accepted = statuses(&view).iter().filter(|(s, _)| s == "accepted").count();
+        assert_eq!(accepted, 1, "{view}");
+    }
+);

@@ -166,6 +166,8 @@ api_test!(
         expect_problem(append(&app, &t, &case_id, json!({ "text": "x" })).await, StatusCode::FORBIDDEN, "forbidden").await;
         let clerk = app.staff_token("JT0009", Role::Clerk).await;
         expect_problem(append(&app, &clerk, &case_id, json!({ "text": "x" })).await, StatusCode::FORBIDDEN, "forbidden").await;
+        let after: Value = get(&app, &t, &format!("/api/v1/cases/{case_id}")).await.json().await.unwrap();
+        assert_eq!((&after["status"], after["events"].as_array().unwrap().len()), (&json!("not_opened"), 2));
         expect_problem(append(&app, &o, &case_id, json!({ "text": "  " })).await, StatusCode::BAD_REQUEST, "field_required").await;
     }
 );

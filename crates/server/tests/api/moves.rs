@@ -641,3 +641,20 @@ api_test! {
         app.outbox_of_at_least(BING, 6).await;
     }
 }
+
+api_test! {
+    async fn the_duty_officer_cannot_close_a_request_that_was_never_escalated(backend) {
+        let app = spawn_app(backend).await;
+        let driver = verified(&app, JIA).await;
+        let view = created(&app, &driver, "k1", &request("皖SD0002")).await;
+        let id = view["id"].as_str().unwrap().to_owned();
+        let traffic = app.staff_token("JT2901", Role::Traffic).await;
+        for action in ["close", "take_over", "dismiss_report"] {
+            let res = post(&app, &traffic, &format!("/api/v1/staff/vehicle-moves/{id}/actions"), json!({ "action": action })).await;
+            expect_problem(res, StatusCode::CONFLICT, "move_state_conflict").await;
+        }
+        let seen = ok(get(&app, &driver, &format!("/api/v1/vehicle-moves/{id}")).await).await;
+        assert_eq!(seen["status"], view["status"]);
+        assert_eq!(kinds(&seen), kinds(&view));
+    }
+}

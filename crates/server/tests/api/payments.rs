@@ -607,3 +607,37 @@ api_test!(
         assert_eq!(attempts, 1);
     }
 );
+
+api_test!(
+    async fn twenty_parallel_orders_with_distinct_keys_all_get_the_one_order_and_a_pay_url(backend) {
+        let app = pay_app(backend).await;
+        let t = token(&app, GAMMA).await;
+        let code = code_for(&app, &fine()).await;
+        assert_eq!(scan(&app, &t, &code).await.status(), StatusCode::OK);
+        let keys: Vec<String> = (0..20).map(|i| format!("race-{i}")).collect();
+        let bill_id = fine().id;
+        let answers = join_all(keys.iter().map(|k| order(&app, &t, &bill_id, k))).await;
+        let mut ids = std::collections::BTreeSet::new();
+        for res in answers {
+            let status = res.status();
+            let body: Value = res.json().await.unwrap();
+            if status == StatusCode::CONFLICT {
+                assert_eq!(body["code"], "payment_order_pending", "{body}");
+                continue;
+            }
+            assert!(matches!(status, StatusCode::OK | StatusCode::CREATED), "{status} {body}");
+            assert!(!body["pay_url"].as_str().unwrap().is_empty(), "an empty pay_url: {body}");
+            ids.insert(body["order_id"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(ids.len(), 1, "{ids:?}");
+        let pool = app.db().await;
+        let (at_provider,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM provider_orders").fetch_one(&pool).await.unwrap();
+        let (replays,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM idempotency_keys WHERE response LIKE '%\"pay_url\":\"\"%'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        assert_eq!((at_provider, replays), (1, 0));
+    }
+);
