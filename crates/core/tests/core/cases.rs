@@ -35,6 +35,8 @@ async fn a_receipt_with_its_codes_adds_the_case_and_officer_news_arrives_within_
 
     // Mistakes the device can see are caught before the network.
     support::assert_code(core.case_lookup_start("R123", DEMO_QUERY_CODE).await, ErrorCode::CaseReceiptInvalid);
+    // A wrong check digit (one digit off the demo receipt) is a typo told offline.
+    support::assert_code(core.case_lookup_start("R850203255854", DEMO_QUERY_CODE).await, ErrorCode::CaseReceiptInvalid);
     support::assert_code(core.case_lookup_start("R850203255844", "K7P2Q0").await, ErrorCode::CaseQueryCodeInvalid);
     let wrong =
         support::assert_code(core.case_lookup_start("R850203255844", "AAAAAA").await, ErrorCode::CaseLookupFailed);
