@@ -7,7 +7,7 @@ use crate::driver::{scratch, App};
 use crate::sign_in::{demo_server_with, newest_code, sign_in_demo, DEMO_PHONE};
 
 /// 演示用户甲's lost-wallet report (crates/server/fixtures/demo.json).
-const RECEIPT: &str = "R850203255854";
+const RECEIPT: &str = "R850203255844";
 
 async fn officer_posts(server: &str, case_id: &str, text: &str) {
     let http = reqwest::Client::new();

@@ -23,15 +23,25 @@ pub mod rules {
     pub const NOT_OPENED_NOTICE_DAYS: i64 = 3;
 }
 
-/// A receipt number as printed on the 报案回执: `R` and 12 digits.
+/// A receipt number as printed on the 报案回执: `R` and 12 digits, 10 random ones then two ISO 7064
+/// MOD 97-10 check digits ([`crate::check_digits`]). A wrong check is refused here, before any lookup
+/// or attempt counting, so a typo never costs the resident one of their lookups.
 pub fn parse_receipt_number(input: &str) -> Result<String, ErrorCode> {
     let s: String = input.trim().to_ascii_uppercase().chars().filter(|c| !c.is_whitespace()).collect();
-    let ok = s.len() == 13 && s.starts_with('R') && s[1..].bytes().all(|b| b.is_ascii_digit());
+    let ok = s.len() == 13 && s.starts_with('R') && crate::check_digits::is_valid(&s[1..]);
     if ok {
         Ok(s)
     } else {
         Err(ErrorCode::CaseReceiptInvalid)
     }
+}
+
+/// A new receipt number from 10 digits the issuer draws at random (so numbers do not run in sequence).
+pub fn receipt_number_from_body(body10: &str) -> Result<String, ErrorCode> {
+    if body10.len() != 10 || !body10.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ErrorCode::CaseReceiptInvalid);
+    }
+    parse_receipt_number(&format!("R{}", crate::check_digits::append(body10)))
 }
 
 /// A query code as printed on the receipt: 6 characters from an alphabet without look-alikes.
@@ -200,15 +210,40 @@ pub struct ChangeEvent {
 mod tests {
     use super::*;
 
+    use proptest::prelude::*;
+
     #[test]
     fn receipts_and_codes_are_read_as_printed() {
-        assert_eq!(parse_receipt_number(" r8502 0325 5854 "), Ok("R850203255854".to_owned()));
-        assert_eq!(parse_receipt_number("R85020325585"), Err(ErrorCode::CaseReceiptInvalid));
-        assert_eq!(parse_receipt_number("X850203255854"), Err(ErrorCode::CaseReceiptInvalid));
+        assert_eq!(parse_receipt_number(" r8502 0325 5844 "), Ok("R850203255844".to_owned()));
+        assert_eq!(parse_receipt_number("R85020325584"), Err(ErrorCode::CaseReceiptInvalid));
+        assert_eq!(parse_receipt_number("X850203255844"), Err(ErrorCode::CaseReceiptInvalid));
+        // The demo receipt of before the check digits is one digit off: a typo now.
+        assert_eq!(parse_receipt_number("R850203255854"), Err(ErrorCode::CaseReceiptInvalid));
+        assert_eq!(receipt_number_from_body("8502032558"), Ok("R850203255844".to_owned()));
+        assert!(receipt_number_from_body("850203255").is_err());
         assert_eq!(parse_query_code("k7p 2qx"), Ok("K7P2QX".to_owned()));
         // 0, O, 1 and I are not in the alphabet: a misread is an error, not another code.
         assert_eq!(parse_query_code("K7P2Q0"), Err(ErrorCode::CaseQueryCodeInvalid));
         assert_eq!(CaseStatus::parse("accepted"), Some(CaseStatus::Received));
         assert!(CaseStatus::NotOpened.is_final() && !CaseStatus::Investigating.is_final());
+    }
+
+    proptest! {
+        #[test]
+        fn receipt_catches_any_single_digit_error(body in "[0-9]{10}", pos in 1usize..13, delta in 1u8..10) {
+            let n = receipt_number_from_body(&body).unwrap();
+            let mut b = n.into_bytes();
+            b[pos] = b'0' + (b[pos] - b'0' + delta) % 10;
+            prop_assert_eq!(parse_receipt_number(std::str::from_utf8(&b).unwrap()), Err(ErrorCode::CaseReceiptInvalid));
+        }
+
+        #[test]
+        fn receipt_catches_adjacent_swaps(body in "[0-9]{10}", pos in 1usize..12) {
+            let n = receipt_number_from_body(&body).unwrap();
+            let mut b = n.into_bytes();
+            prop_assume!(b[pos] != b[pos + 1]);
+            b.swap(pos, pos + 1);
+            prop_assert_eq!(parse_receipt_number(std::str::from_utf8(&b).unwrap()), Err(ErrorCode::CaseReceiptInvalid));
+        }
     }
 }

@@ -171,8 +171,8 @@ catalogue! {
         "警号或密码不正确。", "Staff number or password is wrong.",
         "No staff account with that number and password.", "Check the staff number and password; repeated failures are rate limited.";
     CaseReceiptInvalid = "case_receipt_invalid", 400,
-        "回执编号格式有误，请核对回执上的编号。", "The receipt number is not valid. Check the number on your receipt.",
-        "Receipt numbers are R followed by 12 digits.", "Type the number exactly as printed on the 报案回执.";
+        "回执编号有误，请核对后重新输入。", "The receipt number is mistyped. Check it and enter it again.",
+        "Receipt numbers are R followed by 12 digits, the last two check digits: a wrong digit or two swapped neighbours is caught before any lookup and does not count as a lookup attempt.", "Type the number exactly as printed on the 报案回执.";
     CaseQueryCodeInvalid = "case_query_code_invalid", 400,
         "查询码格式有误，请核对回执上的查询码。", "The query code is not valid. Check the code on your receipt.",
         "Query codes are 6 letters and digits (no 0, O, 1 or I).", "Type the 6 characters printed next to 查询码.";

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod auth;
 pub mod bill;
 pub mod cases;
+pub mod check_digits;
 pub mod codes;
 pub mod id_number;
 pub mod identity;

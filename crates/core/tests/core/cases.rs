@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::support;
 
-const JIA: &str = "19900000001"; // 演示用户甲: the demo case R850203255854 is theirs
+const JIA: &str = "19900000001"; // 演示用户甲: the demo case R850203255844 is theirs
 const YI: &str = "19900000002";
 
 async fn officer_token(server: &str) -> String {
@@ -35,12 +35,14 @@ async fn a_receipt_with_its_codes_adds_the_case_and_officer_news_arrives_within_
 
     // Mistakes the device can see are caught before the network.
     support::assert_code(core.case_lookup_start("R123", DEMO_QUERY_CODE).await, ErrorCode::CaseReceiptInvalid);
-    support::assert_code(core.case_lookup_start("R850203255854", "K7P2Q0").await, ErrorCode::CaseQueryCodeInvalid);
+    // A wrong check digit (one digit off the demo receipt) is a typo told offline.
+    support::assert_code(core.case_lookup_start("R850203255854", DEMO_QUERY_CODE).await, ErrorCode::CaseReceiptInvalid);
+    support::assert_code(core.case_lookup_start("R850203255844", "K7P2Q0").await, ErrorCode::CaseQueryCodeInvalid);
     let wrong =
-        support::assert_code(core.case_lookup_start("R850203255854", "AAAAAA").await, ErrorCode::CaseLookupFailed);
+        support::assert_code(core.case_lookup_start("R850203255844", "AAAAAA").await, ErrorCode::CaseLookupFailed);
     assert!(wrong.message.contains("回执编号或查询码"), "{}", wrong.message);
 
-    let started = core.case_lookup_start("r8502 0325 5854", &DEMO_QUERY_CODE.to_lowercase()).await.unwrap();
+    let started = core.case_lookup_start("r8502 0325 5844", &DEMO_QUERY_CODE.to_lowercase()).await.unwrap();
     assert_eq!(started.phone_masked, "199****0001");
     let code = support::sms_code(&server.url, JIA).await;
     let case = core.case_lookup_verify(&started.lookup_id, &code).await.unwrap();

@@ -37,8 +37,10 @@ fn new_query_code() -> String {
     (0..6).map(|_| char::from(QUERY_CODE_ALPHABET[rng.random_range(0..QUERY_CODE_ALPHABET.len())])).collect()
 }
 
+/// 10 random digits and two check digits: receipts do not run in sequence.
 fn new_receipt_number() -> String {
-    format!("R{:012}", rand::rng().random_range(0..1_000_000_000_000u64))
+    let body = format!("{:010}", rand::rng().random_range(0..10_000_000_000u64));
+    jingtong_api::cases::receipt_number_from_body(&body).expect("10 digits make a receipt number")
 }
 
 fn text(s: &str) -> Option<String> {

@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 use crate::applications::verified;
 use crate::helpers::{expect_problem, spawn_app_config, TestApp};
 
-const JIA: &str = "19900000001"; // 演示用户甲: reported a lost wallet (demo case R850203255854)
+const JIA: &str = "19900000001"; // 演示用户甲: reported a lost wallet (demo case R850203255844)
 const YI: &str = "19900000002"; // 演示用户乙
-const JIA_RECEIPT: &str = "R850203255854";
+const JIA_RECEIPT: &str = "R850203255844";
 
 async fn token(app: &TestApp, phone: &str) -> String {
     app.sign_in(phone).await["access_token"].as_str().unwrap().to_owned()
@@ -66,7 +66,7 @@ api_test!(
         // 乙 holds 甲's receipt (a relative helping): the SMS still goes to the phone on the case.
         let t = token(&app, YI).await;
         assert!(get(&app, &t, "/api/v1/cases").await.json::<Value>().await.unwrap().as_array().unwrap().is_empty());
-        let res = lookup(&app, &t, "r8502 0325 5854", "k7p2qx").await;
+        let res = lookup(&app, &t, "r8502 0325 5844", "k7p2qx").await;
         assert_eq!(res.status(), StatusCode::CREATED);
         let started: Value = res.json().await.unwrap();
         assert_eq!(started["phone_masked"], "199****0001");
@@ -93,10 +93,39 @@ api_test!(
 );
 
 api_test!(
+    async fn a_mistyped_receipt_number_is_told_as_a_typo_and_costs_no_lookup_attempt(backend) {
+        use jingtong_api::cases::rules::LOOKUPS_PER_ACCOUNT_PER_HOUR;
+        let app = spawn_app_config(backend, |_| {}).await;
+        let t = token(&app, YI).await;
+        // One wrong digit, two swapped neighbours, the old demo number: more typos than the account has tries.
+        let typos = ["R850203255854", "R850203255484", "R580203255844", "R850203255845"];
+        for i in 0..=LOOKUPS_PER_ACCOUNT_PER_HOUR as usize {
+            let typo = typos[i % typos.len()];
+            let res = lookup(&app, &t, typo, DEMO_QUERY_CODE).await;
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{typo}");
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["code"], "case_receipt_invalid");
+            assert!(body["detail"].as_str().unwrap().contains("有误"), "{body}");
+            assert_eq!(body["errors"][0]["field"], "receipt_number", "{body}");
+        }
+        let pool = app.db().await;
+        let (audited,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE kind = 'case_lookup'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        assert_eq!(audited, 0, "a typo is not a failed lookup");
+        // None of them counted: the right number still opens the case.
+        let res = lookup(&app, &t, JIA_RECEIPT, DEMO_QUERY_CODE).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+);
+
+api_test!(
     async fn unknown_receipts_and_wrong_codes_look_the_same_and_guessing_stops(backend) {
         let app = spawn_app_config(backend, |_| {}).await;
         let t = token(&app, YI).await;
-        let unknown = lookup(&app, &t, "R000000000001", DEMO_QUERY_CODE).await;
+        let unknown = lookup(&app, &t, "R000000000098", DEMO_QUERY_CODE).await;
         let wrong = lookup(&app, &t, JIA_RECEIPT, "AAAAAA").await;
         let (a, b) = (unknown.status(), wrong.status());
         let (a_body, b_body): (Value, Value) = (unknown.json().await.unwrap(), wrong.json().await.unwrap());
