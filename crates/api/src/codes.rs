@@ -293,6 +293,12 @@ catalogue! {
     PaymentOrderPending = "payment_order_pending", 409,
         "支付订单正在创建，请稍后重试。", "The payment order is still being created. Please try again in a moment.",
         "Another request for the same bill is still opening its order with the payment provider.", "Wait a few seconds and tap pay again; you will get the same order.";
+    PhotoUnreadable = "photo_unreadable", 400,
+        "照片无法打开，可能已损坏或不是照片文件，请重新拍摄或选择。", "The photo cannot be opened: it is damaged or not a picture. Take or choose it again.",
+        "The server decodes every uploaded picture in full; this one is not a JPEG or is truncated or damaged.", "Take the photo again in the app, or choose another picture.";
+    PhotoTooLarge = "photo_too_large", 400,
+        "照片太大，请重新拍摄或选择较小的照片。", "The photo is too large. Take it again or choose a smaller one.",
+        "The picture has more bytes or pixels than this kind of upload allows (checked from its header before decoding).", "Take the photo again in the app, which compresses it, or choose a smaller picture.";
 }
 
 impl std::fmt::Display for ErrorCode {

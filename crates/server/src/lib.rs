@@ -15,6 +15,7 @@ pub mod error;
 pub mod headers;
 pub mod hot;
 pub mod idempotency;
+pub mod images;
 pub mod identity;
 pub mod jobs;
 pub mod moves;

@@ -26,6 +26,7 @@ use tracing::instrument;
 use crate::auth::AuthUser;
 use crate::crypto::sha256_hex;
 use crate::demo::{ID_NUMBER, NAME};
+use crate::images;
 use crate::error::{ApiJson, ApiProblem};
 use crate::idempotency;
 use crate::payments::{lang, resident, shanghai_day};
@@ -187,9 +188,14 @@ async fn create(
     let today = shanghai_day(now);
     let catalogue = Catalogue::load();
     let item = catalogue.item(req.item);
-    let valid: ValidApplication = req.parse(today, &item.delivery).map_err(field_problem)?;
-    if let Some(photo) = &valid.photo {
-        check_photo_pixels(photo)?;
+    let mut valid: ValidApplication = req.parse(today, &item.delivery).map_err(field_problem)?;
+    if let Some(photo) = valid.photo.take() {
+        check_photo_pixels(&photo)?;
+        // Decoded in full and re-encoded: what is kept carries no metadata from the phone.
+        let clean = images::clean_jpeg_blocking(photo, images::ID_PHOTO)
+            .await
+            .map_err(|e| ApiProblem::new(e.code()).field("photo", e.code()))?;
+        valid.photo = Some(clean);
     }
     let station_remote: Option<i64> = match &valid.delivery {
         ValidDelivery::Pickup { station_id } => {

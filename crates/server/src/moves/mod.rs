@@ -28,6 +28,7 @@ use self::view::Viewer;
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
 use crate::crypto::sha256_hex;
+use crate::images;
 use crate::error::{ApiJson, ApiProblem};
 use crate::idempotency;
 use crate::jobs;
@@ -168,8 +169,16 @@ async fn create(
 ) -> Result<Created, ApiProblem> {
     let rules = MoveRules::load();
     let now = state.now_ms();
-    let valid: ValidMoveRequest =
+    let mut valid: ValidMoveRequest =
         req.parse(rules.limits.photos_min as usize, rules.limits.photos_max as usize).map_err(field_problem)?;
+    // Every photo decoded in full and re-encoded before it is kept or shown: no noise behind a JPEG
+    // header, no GPS position or camera data from the requester's phone reaches the owner or staff.
+    for photo in &mut valid.photos {
+        let clean = images::clean_jpeg_blocking(std::mem::take(photo), images::MOVE_PHOTO)
+            .await
+            .map_err(|e| ApiProblem::new(e.code()).field("photos", e.code()))?;
+        *photo = clean;
+    }
     let owner = notify::owner_of(state, &valid.plate).await?;
     if owner.is_none() && !req.escalate_if_unregistered {
         return Err(ApiProblem::new(ErrorCode::PlateNotRegistered).field("plate", ErrorCode::PlateNotRegistered));

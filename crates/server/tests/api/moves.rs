@@ -658,3 +658,58 @@ api_test! {
         assert_eq!(kinds(&seen), kinds(&view));
     }
 }
+
+/// Base64 of a JPEG whose APP1 segment carries an Exif block naming a GPS position, as phones write it.
+fn photo_with_gps() -> String {
+    use base64::Engine as _;
+    let plain = base64::engine::general_purpose::STANDARD.decode(photo(40)).unwrap();
+    let mut seg = b"Exif\0\0MM\0*GPSLatitude 31.82 GPSLongitude 117.23".to_vec();
+    seg.splice(0..0, ((seg.len() + 2) as u16).to_be_bytes());
+    let mut marked = plain[..2].to_vec();
+    marked.extend_from_slice(&[0xFF, 0xE1]);
+    marked.extend_from_slice(&seg);
+    marked.extend_from_slice(&plain[2..]);
+    base64::engine::general_purpose::STANDARD.encode(marked)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+api_test! {
+    async fn a_jpeg_header_with_noise_behind_it_is_not_a_photo_and_nothing_is_kept(backend) {
+        use base64::Engine as _;
+        let app = spawn_app(backend).await;
+        let driver = verified(&app, JIA).await;
+        let mut noise = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        noise.extend((0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8));
+        let mut body = request("皖SD0004");
+        body["photos"][1] = json!(base64::engine::general_purpose::STANDARD.encode(&noise));
+        let p = expect_problem(create(&app, &driver, "k1", &body).await, StatusCode::BAD_REQUEST, "photo_unreadable").await;
+        assert_eq!(p["errors"][0]["field"], "photos");
+        assert_eq!(ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await, json!([]));
+        let moves = app.data_dir.path().join("blobs").join("moves");
+        assert!(!moves.exists() || std::fs::read_dir(&moves).unwrap().count() == 0, "no photo file was kept");
+        assert!(app.outbox(BING).await.is_empty(), "the owner was not told");
+    }
+}
+
+api_test! {
+    async fn a_photos_gps_position_never_reaches_the_store(backend) {
+        use base64::Engine as _;
+        let app = spawn_app(backend).await;
+        let driver = verified(&app, JIA).await;
+        let mut body = request("皖SD0002");
+        body["photos"][0] = json!(photo_with_gps());
+        let sent = base64::engine::general_purpose::STANDARD.decode(body["photos"][0].as_str().unwrap()).unwrap();
+        assert!(contains(&sent, b"Exif") && contains(&sent, b"GPSLatitude"));
+        let view = created(&app, &driver, "k1", &body).await;
+        let folder = app.data_dir.path().join("blobs").join("moves").join(view["id"].as_str().unwrap());
+        for n in 0..2 {
+            let kept = std::fs::read(folder.join(format!("{n}.jpg"))).unwrap();
+            assert!(!contains(&kept, b"Exif") && !contains(&kept, b"GPS"), "photo {n} keeps no metadata");
+            let decoded = image::load_from_memory_with_format(&kept, image::ImageFormat::Jpeg).unwrap();
+            assert_eq!((decoded.width(), decoded.height()), (320, 240));
+        }
+    }
+}
