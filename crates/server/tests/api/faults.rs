@@ -30,6 +30,8 @@ fn start(app: &TestApp, port: u16) -> Child {
         .arg("--data-dir")
         .arg(app.data_dir.path())
         .env("RUST_LOG", "warn")
+        // Outside --demo the server starts only with its public address.
+        .env("JINGTONG_PUBLIC_URL", "https://jingtong.test")
         .env_remove("DATABASE_URL")
         .stdout(Stdio::null())
         .stderr(Stdio::null());

@@ -13,7 +13,7 @@ use crate::helpers::{expect_problem, spawn_app, TestApp};
 
 const JIA: &str = "19900000001"; // 演示用户甲, reporter of the demo case
 const YI: &str = "19900000002";
-const JIA_RECEIPT: &str = "R850203255854";
+const JIA_RECEIPT: &str = "R850203255844";
 
 /// The `code` of each answer, `"ok"` for a success.
 async fn codes(answers: Vec<Response>) -> Vec<String> {
