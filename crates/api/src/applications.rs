@@ -110,11 +110,6 @@ fn date(s: &str) -> Option<Date> {
     Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
-fn text(s: &str, max: usize) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty() && t.chars().count() <= max && !t.chars().any(char::is_control)).then(|| t.to_owned())
-}
-
 /// The JPEG the server accepts: starts like a JPEG, within the size limit. The pixel size is checked by
 /// the server's decoder; the app's pipeline makes exactly 358×441.
 pub fn check_photo_bytes(bytes: &[u8]) -> Result<(), ErrorCode> {
@@ -161,10 +156,17 @@ impl ApplicationRequest {
                 if !region_ok {
                     fail("delivery.region_code", ErrorCode::AddressInvalid);
                 }
-                let address = text(address, rules::ADDRESS_MAX_CHARS).filter(|a| a.chars().count() >= 5);
-                if address.is_none() {
-                    fail("delivery.address", ErrorCode::AddressInvalid);
-                }
+                let address = match crate::text::required(address, rules::ADDRESS_MAX_CHARS) {
+                    Ok(a) if a.chars().count() >= 5 => Some(a),
+                    Ok(_) | Err(ErrorCode::FieldRequired) => {
+                        fail("delivery.address", ErrorCode::AddressInvalid);
+                        None
+                    }
+                    Err(code) => {
+                        fail("delivery.address", code);
+                        None
+                    }
+                };
                 let recipient = crate::identity::parse_name(recipient).ok();
                 if recipient.is_none() {
                     fail("delivery.recipient", ErrorCode::NameInvalid);
@@ -206,11 +208,13 @@ impl ApplicationRequest {
         };
         let damage_description = match (self.item, self.damage_description.as_deref()) {
             (ServiceItemId::IdCardDamaged, d) => {
-                let d = d.and_then(|d| text(d, rules::TEXT_MAX_CHARS));
-                if d.is_none() {
-                    fail("damage_description", ErrorCode::FieldRequired);
+                match crate::text::required(d.unwrap_or_default(), rules::TEXT_MAX_CHARS) {
+                    Ok(d) => Some(d),
+                    Err(code) => {
+                        fail("damage_description", code);
+                        None
+                    }
                 }
-                d
             }
             _ => None,
         };
@@ -345,17 +349,21 @@ pub struct StaffTransition {
 }
 
 impl StaffTransition {
-    /// The fields each action needs, checked before the state machine.
-    pub fn check(&self) -> Result<(), FieldErrors> {
+    /// The fields each action needs, checked before the state machine; the texts come back
+    /// normalised (NFC, trimmed), as they are stored.
+    pub fn check(&self) -> Result<StaffTransition, FieldErrors> {
         let mut errors = Vec::new();
-        let need = |v: &Option<String>, max: usize| v.as_deref().and_then(|v| text(v, max)).is_some();
+        let mut valid = self.clone();
+        let need = |v: &Option<String>| crate::text::required(v.as_deref().unwrap_or_default(), rules::TEXT_MAX_CHARS);
         match self.action {
             StaffAction::Reject => {
-                if !need(&self.reason, rules::TEXT_MAX_CHARS) {
-                    errors.push(("reason", ErrorCode::FieldRequired));
+                match need(&self.reason) {
+                    Ok(t) => valid.reason = Some(t),
+                    Err(code) => errors.push(("reason", code)),
                 }
-                if !need(&self.what_to_do, rules::TEXT_MAX_CHARS) {
-                    errors.push(("what_to_do", ErrorCode::FieldRequired));
+                match need(&self.what_to_do) {
+                    Ok(t) => valid.what_to_do = Some(t),
+                    Err(code) => errors.push(("what_to_do", code)),
                 }
             }
             StaffAction::MarkPosted => {
@@ -372,7 +380,7 @@ impl StaffTransition {
             _ => {}
         }
         if errors.is_empty() {
-            Ok(())
+            Ok(valid)
         } else {
             Err(errors)
         }

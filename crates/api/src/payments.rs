@@ -119,6 +119,10 @@ pub struct PaymentOrder {
     pub pay_url: String,
     /// Set once paid.
     pub receipt_number: Option<String>,
+    /// RFC 3339 UTC: money that reached this order after it closed was sent back then.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_at: Option<String>,
 }
 
 /// An e-receipt (电子票据): `GET /api/v1/receipts/{receipt_number}`.

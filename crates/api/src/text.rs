@@ -141,6 +141,15 @@ pub fn clean(input: &str, max_chars: usize, multiline: bool) -> Result<String, T
     Ok(trimmed.to_owned())
 }
 
+/// A required one-line field: [`clean`]ed, not empty. The error is the field's code.
+pub fn required(input: &str, max_chars: usize) -> Result<String, ErrorCode> {
+    match clean(input, max_chars, false) {
+        Ok(t) if t.is_empty() => Err(ErrorCode::FieldRequired),
+        Ok(t) => Ok(t),
+        Err(e) => Err(e.code),
+    }
+}
+
 /// Free text of at most `MAX` characters on one line; may be empty (required fields say so).
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

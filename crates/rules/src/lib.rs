@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod moves;
 pub mod sms;
+pub mod staff_sign_in;
 pub mod validity;
 
 use time::Date;
@@ -20,6 +21,7 @@ pub use catalogue::{
 };
 pub use moves::MoveRules;
 pub use sms::{SmsBudget, SmsLimits};
+pub use staff_sign_in::StaffSignIn;
 pub use validity::{add_months, add_years, age_on, card_validity, Validity};
 
 /// The embedded data failed to parse or to validate. Only reachable with edited data: a test loads the real files.

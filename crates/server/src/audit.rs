@@ -16,6 +16,8 @@ pub enum Kind {
     FaceRejected,
     /// An order needs a person: amount mismatch, or money for a closed order (refund).
     PaymentFlagged,
+    /// Money of a closed order was sent back to the payer.
+    PaymentRefunded,
     /// A payment notification failed its signature, time window or nonce check.
     PaymentNotifyRefused,
     /// A case lookup: a failure (unknown receipt or wrong code) or an SMS code sent.
@@ -36,6 +38,7 @@ impl Kind {
             Kind::FaceVerified => "face_verified",
             Kind::FaceRejected => "face_rejected",
             Kind::PaymentFlagged => "payment_flagged",
+            Kind::PaymentRefunded => "payment_refunded",
             Kind::PaymentNotifyRefused => "payment_notify_refused",
             Kind::CaseLookup => "case_lookup",
         }

@@ -164,6 +164,10 @@ async fn run_one(state: &AppState, job: &Claimed) -> Result<Outcome, String> {
             payments::orders::expire(state, &field("order_id")?).await.map_err(|e| e.to_string())?;
             Ok(Outcome::Done)
         }
+        payments::refunds::REFUND_JOB => payments::refunds::run(state, &field("order_id")?).await,
+        payments::orders::CLOSE_AT_PROVIDER_JOB => {
+            payments::orders::close_at_provider(state, &field("order_id")?).await.map(|()| Outcome::Done)
+        }
         payments::settle::RECONCILE_JOB => payments::settle::reconcile(state, &field("order_id")?).await,
         moves::notify::ESCALATE_JOB => {
             moves::notify::escalate_job(state, &field("move_id")?).await.map(|()| Outcome::Done)

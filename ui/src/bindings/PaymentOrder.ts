@@ -16,4 +16,8 @@ pay_url: string,
 /**
  * Set once paid.
  */
-receipt_number: string | null, };
+receipt_number: string | null, 
+/**
+ * RFC 3339 UTC: money that reached this order after it closed was sent back then.
+ */
+refunded_at?: string, };

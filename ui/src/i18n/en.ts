@@ -92,6 +92,7 @@ const en: Messages = {
     openAgain: 'Open the payment page',
     waiting: 'Complete the payment on the payment page; this page updates by itself.',
     closed: 'The previous order timed out and was closed. Please pay again.',
+    refunded: 'Money that reached this order after it closed was sent back to where it came from ({at}). Nothing else to do.',
     checkNow: 'I have paid: check now',
     receiptTitle: 'E-receipt',
     paid: 'Paid ¥{amount}',

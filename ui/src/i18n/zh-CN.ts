@@ -92,6 +92,7 @@ const zhCN = {
     openAgain: '打开支付页面',
     waiting: '请在支付页面完成付款，完成后此页会自动更新。',
     closed: '上一笔订单已超时关闭，请重新缴费。',
+    refunded: '该订单关闭后收到的款项已原路退回（{at}），无需再次联系。',
     checkNow: '我已付款，查询结果',
     receiptTitle: '电子票据',
     paid: '已缴费 ¥{amount}',

@@ -111,8 +111,8 @@ pub async fn on_paid(conn: &mut AnyConnection, bill_id: &str, receipt: &str, now
     Ok(())
 }
 
-/// After a withdrawal: an unpaid bill is cancelled (its open order closed, so it cannot be paid); a paid
-/// one is flagged for refund.
+/// After a withdrawal: an unpaid bill is cancelled (its open order closed here and, by a durable job,
+/// at the provider, so it cannot be paid); a paid one is flagged for refund.
 pub async fn after_withdrawal(
     conn: &mut AnyConnection,
     bill_id: &str,
@@ -143,6 +143,9 @@ pub async fn after_withdrawal(
     .fetch_all(&mut *conn)
     .await?;
     for (order_id,) in closed {
+        // Durable: the provider's page must refuse this order even if the provider is down right now.
+        let job = serde_json::json!({ "order_id": order_id });
+        crate::jobs::enqueue(&mut *conn, crate::payments::orders::CLOSE_AT_PROVIDER_JOB, &job, now, now).await?;
         settle::event(
             &mut *conn,
             now,

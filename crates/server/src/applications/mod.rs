@@ -400,6 +400,8 @@ pub async fn withdraw_application(
         }
     }
     tx.commit().await?;
+    // Closes the fee order at the provider now rather than at the runner's next turn.
+    state.wake_jobs();
     view::load(&state, &user.user_id, &application_id, lang(&headers))
         .await?
         .map(Json)

@@ -25,11 +25,23 @@ use crate::error::{ApiJson, ApiProblem};
 use crate::ratelimit::{self, Backoff, Limit};
 use crate::state::AppState;
 
-/// Per staff number: 5 wrong passwords in a row cost nothing, then 1, 2, 4, 8 and at most 15 minutes
-/// between tries. A stranger who knows the number slows guessing but cannot lock the officer out.
-pub const SIGN_IN_BACKOFF: Backoff = Backoff { free: 5, first_ms: 60_000, max_ms: 15 * 60_000 };
-/// Wrong passwords per client address in 15 minutes, whatever the staff numbers.
-pub const FAILURES_PER_ADDRESS: Limit = Limit { max_hits: 30, window_ms: 15 * 60 * 1000 };
+/// Per staff number: a few wrong passwords in a row cost nothing, then a doubling wait between tries
+/// (crates/rules/data/staff_sign_in.toml). A stranger who knows the number slows guessing but cannot
+/// lock the officer out.
+pub fn sign_in_backoff() -> Backoff {
+    let r = &jingtong_rules::StaffSignIn::load().per_staff_number;
+    Backoff {
+        free: i64::from(r.free_failures),
+        first_ms: i64::from(r.first_wait_seconds) * 1000,
+        max_ms: i64::from(r.max_wait_seconds) * 1000,
+    }
+}
+
+/// Wrong passwords per client address in the window, whatever the staff numbers.
+pub fn failures_per_address() -> Limit {
+    let r = &jingtong_rules::StaffSignIn::load().per_client;
+    Limit { max_hits: i64::from(r.max_failures), window_ms: i64::from(r.window_seconds) * 1000 }
+}
 
 /// A signed-in clerk. Any other caller is 401 (no session) or 403 (not a clerk), before the body is read.
 pub struct Clerk(pub AuthUser);
@@ -116,12 +128,12 @@ pub async fn create_staff_session(
     let number = req.staff_number.trim().to_ascii_uppercase();
     // Claim the attempt first (counted as a failure), judge, and give it back on success: parallel
     // guesses cannot slip past the limits, and colleagues signing in never use them up.
-    let per_ip = [(format!("staff:ip:{}", ip.as_deref().unwrap_or("-")), FAILURES_PER_ADDRESS)];
+    let per_ip = [(format!("staff:ip:{}", ip.as_deref().unwrap_or("-")), failures_per_address())];
     let account = format!("staff:number:{number}");
     let mut tx = state.db.begin().await?;
     let mut refused = ratelimit::hit_all(&mut tx, &per_ip, now).await?;
     if refused.is_none() {
-        refused = SIGN_IN_BACKOFF.claim(&mut tx, &account, now).await?;
+        refused = sign_in_backoff().claim(&mut tx, &account, now).await?;
     }
     if let Some(wait) = refused {
         tx.rollback().await?;
@@ -248,7 +260,7 @@ pub async fn list_staff_applications(
     request_body = StaffTransition,
     responses(
         (status = 200, description = "Moved on (or already there)", body = StaffApplication),
-        (status = 400, description = "`field_required`: reason, what to do, or tracking number", body = Problem,
+        (status = 400, description = "`field_required` or `text_too_long`: reason, what to do, or tracking number", body = Problem,
             content_type = "application/problem+json"),
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: not a clerk", body = Problem, content_type = "application/problem+json"),
@@ -263,8 +275,9 @@ pub async fn transition_application(
     Path(application_id): Path<String>,
     ApiJson(req): ApiJson<StaffTransition>,
 ) -> Result<Json<StaffApplication>, ApiProblem> {
-    req.check().map_err(|errors| {
-        errors.into_iter().fold(ApiProblem::new(ErrorCode::FieldRequired), |p, (f, c)| p.field(f, c))
+    let req = req.check().map_err(|errors| {
+        let first = errors.first().map_or(ErrorCode::FieldRequired, |e| e.1);
+        errors.into_iter().fold(ApiProblem::new(first), |p, (f, c)| p.field(f, c))
     })?;
     let now = state.now_ms();
     let mut tx = state.db.begin().await?;

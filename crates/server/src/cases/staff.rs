@@ -43,9 +43,9 @@ fn new_receipt_number() -> String {
     jingtong_api::cases::receipt_number_from_body(&body).expect("10 digits make a receipt number")
 }
 
-fn text(s: &str) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty() && t.chars().count() <= TEXT_MAX_CHARS).then(|| t.to_owned())
+/// One required text field, normalised as stored, or the problem naming it.
+fn text(field: &'static str, s: &str) -> Result<String, ApiProblem> {
+    jingtong_api::text::required(s, TEXT_MAX_CHARS).map_err(|code| ApiProblem::new(code).field(field, code))
 }
 
 /// Stores a case with its receipt number and query code (only the code's keyed hash is kept).
@@ -111,11 +111,8 @@ pub async fn register_case(
         .map_err(|c| ApiProblem::new(ErrorCode::InvalidRequest).field("reporter_id_number", c))?;
     let phone = Phone::parse(&req.reporter_phone)
         .map_err(|c| ApiProblem::new(ErrorCode::InvalidRequest).field("reporter_phone", c))?;
-    let fields = [&req.kind, &req.title, &req.station, &req.officer].map(|f| text(f));
-    if fields.iter().any(Option::is_none) {
-        return Err(ApiProblem::new(ErrorCode::FieldRequired));
-    }
-    let [kind, title, station, officer] = fields.map(Option::unwrap_or_default);
+    let (kind, title) = (text("kind", &req.kind)?, text("title", &req.title)?);
+    let (station, officer) = (text("station", &req.station)?, text("officer", &req.officer)?);
     let person: Option<(String,)> = sqlx::query_as("SELECT id FROM registry_persons WHERE id_number_hash = $1")
         .bind(state.keys.keyed_hash(ID_NUMBER, id_number.as_str()))
         .fetch_optional(&state.db.pool)
@@ -151,8 +148,7 @@ pub async fn append_event(
     Path(case_id): Path<String>,
     ApiJson(req): ApiJson<NewCaseEvent>,
 ) -> Result<StatusCode, ApiProblem> {
-    let body = text(&req.text)
-        .ok_or_else(|| ApiProblem::new(ErrorCode::FieldRequired).field("text", ErrorCode::FieldRequired))?;
+    let body = text("text", &req.text)?;
     let now = state.now_ms();
     let mut tx = state.db.begin().await?;
     let current: Option<(String,)> =

@@ -7,6 +7,7 @@
 pub mod keys;
 pub mod orders;
 pub mod provider;
+pub mod refunds;
 pub mod settle;
 pub mod wechat;
 

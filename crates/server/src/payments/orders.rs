@@ -37,10 +37,11 @@ pub struct OrderRow {
     pub prepay_id: Option<String>,
     pub pay_url: String,
     pub receipt_number: Option<String>,
+    pub refunded_at: Option<i64>,
 }
 
-pub const ORDER_COLUMNS: &str =
-    "o.id, o.bill_id, o.user_id, o.amount_fen, o.status, o.created_at, o.expires_at, o.prepay_id, o.pay_url, o.receipt_number";
+pub const ORDER_COLUMNS: &str = "o.id, o.bill_id, o.user_id, o.amount_fen, o.status, o.created_at, o.expires_at, \
+     o.prepay_id, o.pay_url, o.receipt_number, o.refunded_at";
 
 impl OrderRow {
     pub fn to_api(&self) -> PaymentOrder {
@@ -56,6 +57,7 @@ impl OrderRow {
             expires_at: rfc3339(self.expires_at),
             pay_url: self.pay_url.clone(),
             receipt_number: self.receipt_number.clone(),
+            refunded_at: self.refunded_at.map(rfc3339),
         }
     }
 }
@@ -100,6 +102,16 @@ pub async fn close_if_expired(state: &AppState, order_id: &str) -> Result<bool, 
         }
     }
     Ok(closed == 1)
+}
+
+/// Kind of the job that tells the provider an order we closed is closed (retried until it answers).
+pub const CLOSE_AT_PROVIDER_JOB: &str = "close_provider_order";
+
+/// Tells the provider that `order_id` is closed: its page then refuses payment. Closing twice, or
+/// closing an order the payer paid meanwhile, changes nothing there (that money is refunded when its
+/// notification comes, see `refunds`).
+pub async fn close_at_provider(state: &AppState, order_id: &str) -> Result<(), String> {
+    state.provider.close_order(order_id).await.map_err(|e| e.to_string())
 }
 
 /// Closes an expired open order after asking the provider once more: money that arrived without a

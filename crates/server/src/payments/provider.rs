@@ -41,6 +41,21 @@ pub struct NewProviderOrder {
     pub notify_url: String,
 }
 
+/// What the merchant asks the provider to send back (WeChat Pay: `POST /v3/refund/domestic/refunds`).
+#[derive(Debug, Clone)]
+pub struct NewRefund {
+    pub out_trade_no: String,
+    /// The merchant's refund number: asking twice with the same one refunds once.
+    pub out_refund_no: String,
+    pub amount_fen: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundDone {
+    pub refund_id: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Prepay {
     pub prepay_id: String,
@@ -56,6 +71,9 @@ pub trait PaymentProvider: Send + Sync + 'static {
     async fn query_order(&self, out_trade_no: &str) -> Result<Option<Transaction>, ProviderError>;
     /// Closes an unpaid order so the payer can no longer pay it. Closing a paid order does nothing.
     async fn close_order(&self, out_trade_no: &str) -> Result<(), ProviderError>;
+    /// Sends money of a paid order back to the payer, once per `out_refund_no`. Refused when the
+    /// provider holds no money for the order.
+    async fn refund(&self, refund: &NewRefund) -> Result<RefundDone, ProviderError>;
 }
 
 /// Kind of the provider's notification delivery job.
@@ -216,6 +234,47 @@ impl PaymentProvider for LocalProvider {
         .await?;
         Ok(())
     }
+
+    async fn refund(&self, refund: &NewRefund) -> Result<RefundDone, ProviderError> {
+        let mut tx = self.db.begin().await?;
+        // The order's money becomes a refund once: SUCCESS → REFUND, in the statement that checks it.
+        let paid: Option<(i64,)> = sqlx::query_as(
+            "UPDATE provider_orders SET trade_state = 'REFUND'
+             WHERE out_trade_no = $1 AND trade_state IN ('SUCCESS', 'REFUND') RETURNING amount_total",
+        )
+        .bind(&refund.out_trade_no)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((total,)) = paid else {
+            return Err(ProviderError::Refused("the order holds no money to refund".to_owned()));
+        };
+        if refund.amount_fen <= 0 || refund.amount_fen > total {
+            return Err(ProviderError::Refused("refund amount exceeds the order's".to_owned()));
+        }
+        let refund_id = format!("5030{}", uuid::Uuid::now_v7().simple());
+        sqlx::query(
+            "INSERT INTO provider_refunds (out_refund_no, refund_id, out_trade_no, amount_refund, reason, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, 'SUCCESS', $6) ON CONFLICT (out_refund_no) DO NOTHING",
+        )
+        .bind(&refund.out_refund_no)
+        .bind(&refund_id)
+        .bind(&refund.out_trade_no)
+        .bind(refund.amount_fen)
+        .bind(&refund.reason)
+        .bind(self.clock.now_ms())
+        .execute(&mut *tx)
+        .await?;
+        let (refund_id, out_trade_no): (String, String) =
+            sqlx::query_as("SELECT refund_id, out_trade_no FROM provider_refunds WHERE out_refund_no = $1")
+                .bind(&refund.out_refund_no)
+                .fetch_one(&mut *tx)
+                .await?;
+        if out_trade_no != refund.out_trade_no {
+            return Err(ProviderError::Refused("out_refund_no reused for another order".to_owned()));
+        }
+        tx.commit().await?;
+        Ok(RefundDone { refund_id })
+    }
 }
 
 /// The answer of the demo confirm route.
@@ -251,6 +310,7 @@ pub async fn pay_page(State(state): State<AppState>, Path(prepay_id): Path<Strin
     let status = match trade_state.as_str() {
         "NOTPAY" => String::new(),
         "SUCCESS" => "<p id=\"state\">已支付 Paid</p>".to_owned(),
+        "REFUND" => "<p id=\"state\">已退款 Refunded</p>".to_owned(),
         _ => "<p id=\"state\">订单已关闭 Closed</p>".to_owned(),
     };
     let button = if trade_state == "NOTPAY" {

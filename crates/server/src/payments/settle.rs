@@ -157,6 +157,7 @@ pub async fn settle(state: &AppState, t: &Transaction, actor: &str) -> Result<Se
             let reason =
                 format!("paid at the provider after the order closed (transaction {}): refund", t.transaction_id);
             event(&mut *tx, now, Some(&order.id), Some(&order.bill_id), "paid_after_close", actor, &reason).await?;
+            super::refunds::enqueue(&mut *tx, &order.id, now).await?;
         }
         tx.commit().await?;
         if flagged == 1 {
@@ -167,6 +168,7 @@ pub async fn settle(state: &AppState, t: &Transaction, actor: &str) -> Result<Se
             };
             audit::record(&state.db, Kind::PaymentFlagged, now, e).await?;
             tracing::warn!(order_id = %order.id, "money arrived for a closed order: flagged for refund");
+            state.wake_jobs();
         }
         return Ok(Settled::LateAfterClose);
     }

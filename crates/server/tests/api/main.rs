@@ -18,6 +18,7 @@ mod moves;
 mod openapi;
 mod payments;
 mod public_url;
+mod refunds;
 mod storage;
 mod streams;
 mod text;

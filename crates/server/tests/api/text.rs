@@ -145,3 +145,53 @@ api_test!(
         assert!(sms.iter().all(|m| !m["text"].as_str().unwrap_or("").contains("abc")), "no relayed text by SMS");
     }
 );
+
+api_test!(
+    async fn staff_and_case_texts_are_stored_normalised_and_bounded(backend) {
+        let app = spawn_app(backend).await;
+        let t = verified(&app, JIA).await;
+        let body = json!({ "item": "id_card_renewal", "photo": { "kind": "on_site" }, "delivery": { "kind": "pickup", "station_id": "st-shushan" } });
+        let created: Value = apply(&app, &t, "k1", &body).await.json().await.unwrap();
+        let id = created["id"].as_str().unwrap();
+        pay(&app, &t, created["bill_id"].as_str().unwrap()).await;
+        let c = clerk(&app).await;
+        assert_eq!(staff_move(&app, &c, id, json!({ "action": "accept" })).await.status(), StatusCode::OK);
+        // 201 characters: the field is named and nothing changes.
+        let long = "核".repeat(201);
+        let res = staff_move(&app, &c, id, json!({ "action": "reject", "reason": long, "what_to_do": "请核对" })).await;
+        let problem = expect_problem(res, StatusCode::BAD_REQUEST, "text_too_long").await;
+        assert_eq!(problem["errors"][0]["field"], "reason", "{problem}");
+        assert_eq!(problem["errors"][0]["code"], "text_too_long", "{problem}");
+        // Decomposed "é" (e + U+0301) is stored and shown composed, trimmed.
+        let res = staff_move(&app, &c, id, json!({ "action": "reject", "reason": "  Cafe\u{301} 照片不符  ", "what_to_do": "请重拍" })).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let view = get(&app, &t, &format!("/api/v1/applications/{id}")).await;
+        assert_eq!(view["rejection"]["reason"], "Caf\u{e9} 照片不符", "{view}");
+
+        // A case event: bounded, required, normalised.
+        let o = {
+            let (n, p) = DEMO_OFFICER;
+            let res = app.post("/api/v1/staff/sessions", json!({ "staff_number": n, "password": p })).await;
+            res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+        };
+        let demo: Value = serde_json::from_str(jingtong_server::demo::FIXTURE).unwrap();
+        let yi = demo["residents"].as_array().unwrap().iter().find(|r| r["phone"] == YI).unwrap();
+        let reg = json!({ "reporter_id_number": yi["id_number"], "reporter_phone": YI, "kind": "fraud",
+                          "title": "演示：电信诈骗报案", "station": "演示路派出所", "officer": "   " });
+        let problem = expect_problem(post(&app, &o, "/api/v1/staff/cases", reg.clone()).await, StatusCode::BAD_REQUEST, "field_required").await;
+        assert_eq!(problem["errors"][0]["field"], "officer", "{problem}");
+        let mut reg = reg;
+        reg["officer"] = json!("值班民警");
+        let res = post(&app, &o, "/api/v1/staff/cases", reg).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let case_id = res.json::<Value>().await.unwrap()["case_id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/staff/cases/{case_id}/events");
+        let problem = expect_problem(post(&app, &o, &path, json!({ "text": "案".repeat(201) })).await, StatusCode::BAD_REQUEST, "text_too_long").await;
+        assert_eq!(problem["errors"][0]["field"], "text", "{problem}");
+        assert_eq!(post(&app, &o, &path, json!({ "text": "Cafe\u{301} 已受理" })).await.status(), StatusCode::CREATED);
+        let t_yi = verified(&app, YI).await;
+        let case = get(&app, &t_yi, &format!("/api/v1/cases/{case_id}")).await;
+        let texts: Vec<&str> = case["events"].as_array().unwrap().iter().filter_map(|e| e["text"].as_str()).collect();
+        assert!(texts.contains(&"Caf\u{e9} 已受理"), "{case}");
+    }
+);
