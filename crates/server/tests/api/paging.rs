@@ -121,7 +121,9 @@ api_test!(
         let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("9999999999999\ncase-b-004\n00000000000000000000000000000000");
         let stations: Value = app.get("/api/v1/pickup-stations?limit=1").await.json().await.unwrap();
         let foreign = stations["next_cursor"].as_str().unwrap().to_owned();
-        for bad in [flipped.as_str(), &cursor[..cursor.len() - 3], "AAAA", "a+b/c=", &forged, &foreign, &"A".repeat(600)] {
+        let long = "A".repeat(600);
+        let cut = &cursor[..cursor.len() - 3];
+        for bad in [flipped.as_str(), cut, "AAAA", "a+b/c=", forged.as_str(), foreign.as_str(), long.as_str()] {
             let res = get(&app, &t, &format!("/api/v1/cases?cursor={bad}")).await;
             let problem = expect_problem(res, StatusCode::BAD_REQUEST, "invalid_page").await;
             assert_eq!(problem["errors"][0]["field"], "cursor", "cursor={bad}");
