@@ -7,7 +7,7 @@ use jingtong_api::cases::{CaseLookupStarted, CaseView};
 use jingtong_api::identity::{FaceChallenge, FaceDecision};
 use jingtong_api::moves::{MoveAnswer, MoveRequest, MoveView};
 use jingtong_api::payments::{BillView, PaymentOrder, Receipt};
-use jingtong_api::{ErrorCode, Lang};
+use jingtong_api::{ErrorCode, Lang, Page};
 use jingtong_core::{
     AppError, AppInfo, Core, FlushReport, FrameCheck, MoveSubmitOutcome, OutboxEntry, PreparedPhoto, SessionInfo,
     SubmitOutcome, Unsent,
@@ -123,9 +123,10 @@ pub async fn pay_scan_text(core: State<'_, Core>, code: String) -> Reply<BillVie
     core.pay_scan_text(&code).await
 }
 
+/// One page of bills; `cursor` is the page before's `next_cursor` (none for the first page).
 #[tauri::command]
-pub async fn bills(core: State<'_, Core>) -> Reply<Vec<BillView>> {
-    core.bills().await
+pub async fn bills(core: State<'_, Core>, cursor: Option<String>) -> Reply<Page<BillView>> {
+    core.bills(cursor.as_deref()).await
 }
 
 #[tauri::command]
@@ -217,8 +218,8 @@ pub async fn application_submit(
 }
 
 #[tauri::command]
-pub async fn applications(core: State<'_, Core>) -> Reply<Vec<ApplicationView>> {
-    core.applications().await
+pub async fn applications(core: State<'_, Core>, cursor: Option<String>) -> Reply<Page<ApplicationView>> {
+    core.applications(cursor.as_deref()).await
 }
 
 #[tauri::command]
@@ -258,8 +259,8 @@ pub async fn case_lookup_verify(core: State<'_, Core>, lookup_id: String, code: 
 }
 
 #[tauri::command]
-pub async fn cases(core: State<'_, Core>) -> Reply<Vec<CaseView>> {
-    core.cases().await
+pub async fn cases(core: State<'_, Core>, cursor: Option<String>) -> Reply<Page<CaseView>> {
+    core.cases(cursor.as_deref()).await
 }
 
 #[tauri::command]
@@ -291,8 +292,8 @@ pub async fn move_submit(core: State<'_, Core>, request: MoveRequest, draft_item
 }
 
 #[tauri::command]
-pub async fn vehicle_moves(core: State<'_, Core>) -> Reply<Vec<MoveView>> {
-    core.vehicle_moves().await
+pub async fn vehicle_moves(core: State<'_, Core>, cursor: Option<String>) -> Reply<Page<MoveView>> {
+    core.vehicle_moves(cursor.as_deref()).await
 }
 
 #[tauri::command]

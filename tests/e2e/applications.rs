@@ -82,7 +82,7 @@ async fn clerk_posts_it(server: &str) -> String {
         .json()
         .await
         .unwrap();
-    let id = queue[0]["id"].as_str().expect("the application waits in the clerks' queue").to_owned();
+    let id = queue["items"][0]["id"].as_str().expect("the application waits in the clerks' queue").to_owned();
     for body in [
         json!({ "action": "accept" }),
         json!({ "action": "start_production" }),

@@ -59,8 +59,9 @@ async fn owner_answers(server: &str, token: &str) {
         .json()
         .await
         .unwrap();
-    let id = list[0]["id"].as_str().expect("a request about 乙's car").to_owned();
-    assert_eq!(list[0]["role"], "owner");
+    let newest = &list["items"][0];
+    let id = newest["id"].as_str().expect("a request about 乙's car").to_owned();
+    assert_eq!(newest["role"], "owner");
     let res = http
         .post(format!("{server}/api/v1/vehicle-moves/{id}/answer"))
         .bearer_auth(token)

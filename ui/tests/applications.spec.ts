@@ -333,7 +333,7 @@ describe('my applications', () => {
       state: 'pending',
     }
     const { wrapper, router } = await open('/', {
-      applications: () => [APP],
+      applications: () => ({ items: [APP], next_cursor: null }),
       outbox_entries: () => [queued],
       application: () => APP,
       progress: () => [],
@@ -356,11 +356,53 @@ describe('my applications', () => {
   })
 
   it('shows an empty state that leads to the ID card services', async () => {
-    const { wrapper, router } = await open('/applications', { applications: () => [] })
+    const { wrapper, router } = await open('/applications', { applications: () => ({ items: [], next_cursor: null }) })
     expect(wrapper.find('[data-testid="applications-empty"]').text()).toContain('还没有申请')
     await wrapper.find('[data-testid="applications-go-apply"]').trigger('click')
     await flushPromises()
     expect(router.currentRoute.value.path).toBe('/id-card')
+  })
+
+  it('loads the next page with the server\'s cursor until there is no more', async () => {
+    const older: ApplicationView = { ...APP, id: 'a-2', item_name: '临时居民身份证' }
+    const pages: Record<string, { items: ApplicationView[]; next_cursor: string | null }> = {
+      first: { items: [APP], next_cursor: 'c2' },
+      c2: { items: [older], next_cursor: null },
+    }
+    const { wrapper } = await open('/applications', {
+      applications: (args) => pages[(args?.cursor as string | null) ?? 'first'],
+    })
+    expect(wrapper.findAll('[data-testid^="application-a-"]')).toHaveLength(1)
+    expect(wrapper.find('[data-testid="applications-more"]').text()).toBe('加载更多')
+    await wrapper.find('[data-testid="applications-more"]').trigger('click')
+    await flushPromises()
+    expect(calls('applications').map(([, args]) => (args as { cursor: string | null }).cursor)).toEqual([null, 'c2'])
+    const ids = wrapper.findAll('[data-testid^="application-a-"]').map((r) => r.attributes('data-testid'))
+    expect(ids).toEqual(['application-a-1', 'application-a-2'])
+    expect(wrapper.find('[data-testid="applications-more"]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid="applications-end"]').text()).toBe('没有更多了')
+  })
+
+  it('keeps the loaded rows and retries the page that failed to load', async () => {
+    let fail2 = true
+    const { wrapper } = await open('/applications', {
+      applications: (args) => {
+        if (!args?.cursor) return { items: [APP], next_cursor: 'c2' }
+        if (fail2) {
+          fail2 = false
+          throw { code: 'offline', message: '网络不可用' }
+        }
+        return { items: [{ ...APP, id: 'a-2' }], next_cursor: null }
+      },
+    })
+    await wrapper.find('[data-testid="applications-more"]').trigger('click')
+    await flushPromises()
+    expect(wrapper.find('[data-testid="applications-error"]').text()).toContain('offline')
+    expect(wrapper.find('[data-testid="application-a-1"]').exists()).toBe(true)
+    await wrapper.find('[data-testid="applications-retry"]').trigger('click')
+    await flushPromises()
+    expect(wrapper.find('[data-testid="application-a-2"]').exists()).toBe(true)
+    expect(wrapper.find('[data-testid="applications-error"]').exists()).toBe(false)
   })
 
   it('shows why the list could not be loaded', async () => {
@@ -369,7 +411,7 @@ describe('my applications', () => {
   })
 
   it('sends the outbox once signed in and again when the network comes back', async () => {
-    await open('/applications', { applications: () => [] })
+    await open('/applications', { applications: () => ({ items: [], next_cursor: null }) })
     expect(calls('outbox_flush')).toHaveLength(1)
     window.dispatchEvent(new Event('online'))
     await flushPromises()

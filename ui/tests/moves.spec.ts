@@ -285,7 +285,7 @@ describe('vehicle moving: the request form', () => {
   })
 
   it('links to my requests from the header', async () => {
-    const { wrapper, router } = await open('/moves/new', { vehicle_moves: () => [] })
+    const { wrapper, router } = await open('/moves/new', { vehicle_moves: () => ({ items: [], next_cursor: null }) })
     await wrapper.find('[data-testid="move-my-requests"]').trigger('click')
     await flushPromises()
     expect(router.currentRoute.value.path).toBe('/moves')
@@ -426,7 +426,7 @@ describe('vehicle moving: my requests', () => {
   it('lists requests about my vehicles that need an answer first, and opens one', async () => {
     const mine = { ...VIEW, id: 'm-1' }
     const aboutMine: MoveView = { ...VIEW, id: 'm-2', role: 'owner', plate: '皖B54321', can_answer: true }
-    const { wrapper, router } = await open('/moves', { vehicle_moves: () => [mine, aboutMine], vehicle_move: () => aboutMine })
+    const { wrapper, router } = await open('/moves', { vehicle_moves: () => ({ items: [mine, aboutMine], next_cursor: null }), vehicle_move: () => aboutMine })
     const rows = wrapper.findAll('[data-testid^="move-row-m-"]')
     expect(rows.map((r) => r.attributes('data-testid'))).toEqual(['move-row-m-2', 'move-row-m-1'])
     expect(rows[0].text()).toContain('皖B54321')
@@ -438,8 +438,24 @@ describe('vehicle moving: my requests', () => {
     expect(router.currentRoute.value.path).toBe('/moves/m-2')
   })
 
+  it('loads more requests on demand with the cursor the server gave', async () => {
+    const first = { ...VIEW, id: 'm-1' }
+    const second = { ...VIEW, id: 'm-3' }
+    const { wrapper } = await open('/moves', {
+      vehicle_moves: (args) =>
+        args?.cursor === 'next-1' ? { items: [second], next_cursor: null } : { items: [first], next_cursor: 'next-1' },
+    })
+    expect(wrapper.findAll('[data-testid^="move-row-m-"]')).toHaveLength(1)
+    await wrapper.find('[data-testid="moves-more"]').trigger('click')
+    await flushPromises()
+    const rows = wrapper.findAll('[data-testid^="move-row-m-"]').map((r) => r.attributes('data-testid'))
+    expect(rows).toEqual(['move-row-m-1', 'move-row-m-3'])
+    expect(wrapper.find('[data-testid="moves-more"]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid="moves-end"]').exists()).toBe(true)
+  })
+
   it('shows an empty state that leads to a new request', async () => {
-    const { wrapper, router } = await open('/moves', { vehicle_moves: () => [] })
+    const { wrapper, router } = await open('/moves', { vehicle_moves: () => ({ items: [], next_cursor: null }) })
     expect(wrapper.find('[data-testid="moves-empty"]').text()).toContain('还没有挪车请求')
     await wrapper.find('[data-testid="moves-new"]').trigger('click')
     await flushPromises()

@@ -61,7 +61,7 @@ describe('scan to pay', () => {
   })
 
   it('reads an imported picture, shows the bill with today\'s late fee, and lists my bills', async () => {
-    fakeBackend({ bills: () => [BILL], pay_scan_image: () => BILL, bill: () => BILL }, true)
+    fakeBackend({ bills: () => ({ items: [BILL], next_cursor: null }), pay_scan_image: () => BILL, bill: () => BILL }, true)
     const { wrapper, router } = await mountApp('/pay')
     expect(wrapper.find('[data-testid="my-bills"]').text()).toContain('¥218.00')
     const input = wrapper.find('[data-testid="scan-import"]')
@@ -78,7 +78,7 @@ describe('scan to pay', () => {
 
   it('says plainly when the code is not one of ours', async () => {
     fakeBackend(
-      { bills: () => [], pay_scan_image: fail('bill_code_foreign', '这不是公安缴费二维码。') },
+      { bills: () => ({ items: [], next_cursor: null }), pay_scan_image: fail('bill_code_foreign', '这不是公安缴费二维码。') },
       true,
     )
     const { wrapper } = await mountApp('/pay')

@@ -47,6 +47,9 @@ catalogue! {
     InvalidRequest = "invalid_request", 400,
         "请求内容有误，请检查后重试。", "The request could not be read. Please check and try again.",
         "The body is not valid JSON or misses a required field.", "Update the app; if it persists, contact support with the code.";
+    InvalidPage = "invalid_page", 400,
+        "列表翻页参数有误，请返回列表顶部重新加载。", "This list could not be paged. Go back to the top of the list and load it again.",
+        "`limit` is not a whole number from 1 to 100, or `cursor` was not made by the server for this list (changed, cut short or from another list).", "Reload the list from the start; apps pass `next_cursor` back unchanged and ask for at most 100 rows.";
     PhoneInvalid = "phone_invalid", 400,
         "请输入正确的11位中国大陆手机号码。", "Enter a valid 11-digit mainland China mobile number.",
         "The phone number is not 11 digits starting with 13–19.", "Check the number and type it again.";

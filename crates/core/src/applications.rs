@@ -4,7 +4,7 @@
 //! when the server confirmed the application.
 
 use jingtong_api::applications::{ApplicationRequest, ApplicationView, PickupStation};
-use jingtong_api::{ErrorCode, Lang};
+use jingtong_api::{ErrorCode, Lang, Page};
 use jingtong_rules::Catalogue;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use sqlx::SqlitePool;
 
 use crate::client::{segment, Client, Request};
 use crate::outbox::{self, Sent};
+use crate::paging::{self, List};
 use crate::services::shanghai_today;
 use crate::vault::Vault;
 use crate::AppError;
@@ -91,12 +92,16 @@ pub(crate) async fn submit(
     }
 }
 
+pub(crate) const LIST: List = List { path: "/api/v1/applications", authed: true };
+const STATIONS: List = List { path: "/api/v1/pickup-stations", authed: false };
+
+/// Every station (bounded): the delivery step picks from all of them.
 pub(crate) async fn stations(client: &Client) -> Result<Vec<PickupStation>, AppError> {
-    client.json(&Request::new(Method::GET, "/api/v1/pickup-stations")).await
+    paging::all(client, STATIONS).await
 }
 
-pub(crate) async fn list(client: &Client) -> Result<Vec<ApplicationView>, AppError> {
-    client.json(&Request::new(Method::GET, "/api/v1/applications").authed()).await
+pub(crate) async fn list(client: &Client, cursor: Option<&str>) -> Result<Page<ApplicationView>, AppError> {
+    paging::page(client, LIST, cursor, None).await
 }
 
 pub(crate) async fn get(client: &Client, id: &str) -> Result<ApplicationView, AppError> {

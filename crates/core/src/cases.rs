@@ -4,10 +4,11 @@
 use jingtong_api::cases::{
     parse_query_code, parse_receipt_number, CaseLookupRequest, CaseLookupStarted, CaseLookupVerify, CaseView,
 };
-use jingtong_api::ErrorCode;
+use jingtong_api::{ErrorCode, Page};
 use reqwest::Method;
 
 use crate::client::{segment, Client, Request};
+use crate::paging::{self, List};
 use crate::AppError;
 
 pub(crate) async fn start(client: &Client, receipt: &str, query_code: &str) -> Result<CaseLookupStarted, AppError> {
@@ -27,8 +28,10 @@ pub(crate) async fn verify(client: &Client, lookup_id: &str, code: &str) -> Resu
     client.json(&Request::new(Method::POST, &path).json(&CaseLookupVerify { code: code.to_owned() }).authed()).await
 }
 
-pub(crate) async fn list(client: &Client) -> Result<Vec<CaseView>, AppError> {
-    client.json(&Request::new(Method::GET, "/api/v1/cases").authed()).await
+pub(crate) const LIST: List = List { path: "/api/v1/cases", authed: true };
+
+pub(crate) async fn list(client: &Client, cursor: Option<&str>) -> Result<Page<CaseView>, AppError> {
+    paging::page(client, LIST, cursor, None).await
 }
 
 pub(crate) async fn get(client: &Client, id: &str) -> Result<CaseView, AppError> {

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use jingtong_api::auth::{Me, SessionRequest, SmsCodeRequest, SmsCodeSent, TokenPair};
 use jingtong_api::identity::{FaceChallenge, FaceChallengeRequest, FaceDecision, FaceOutcome};
 use jingtong_api::payments::{BillView, PaymentOrder, Receipt};
-use jingtong_api::{ErrorCode, IdNumber, Lang, Phone};
+use jingtong_api::{ErrorCode, IdNumber, Lang, Page, Phone};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
@@ -364,8 +364,9 @@ impl Core {
         self.pay.scan(&self.client, code).await
     }
 
-    pub async fn bills(&self) -> Result<Vec<BillView>, AppError> {
-        self.pay.bills(&self.client).await
+    /// One page of the resident's bills; `cursor` is the previous page's `next_cursor`.
+    pub async fn bills(&self, cursor: Option<&str>) -> Result<Page<BillView>, AppError> {
+        self.pay.bills(&self.client, cursor).await
     }
 
     pub async fn bill(&self, bill_id: &str) -> Result<BillView, AppError> {
@@ -457,8 +458,12 @@ impl Core {
         crate::applications::stations(&self.client).await
     }
 
-    pub async fn applications(&self) -> Result<Vec<jingtong_api::applications::ApplicationView>, AppError> {
-        crate::applications::list(&self.client).await
+    /// One page of the resident's applications, newest first.
+    pub async fn applications(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<Page<jingtong_api::applications::ApplicationView>, AppError> {
+        crate::applications::list(&self.client, cursor).await
     }
 
     pub async fn application(&self, id: &str) -> Result<jingtong_api::applications::ApplicationView, AppError> {
@@ -508,8 +513,9 @@ impl Core {
         crate::moves::submit(&self.db, &self.vault, &self.client, &account, self.lang.get(), request, draft_item).await
     }
 
-    pub async fn vehicle_moves(&self) -> Result<Vec<jingtong_api::moves::MoveView>, AppError> {
-        crate::moves::list(&self.client).await
+    /// One page of the resident's vehicle-moving requests (sent and received), newest first.
+    pub async fn vehicle_moves(&self, cursor: Option<&str>) -> Result<Page<jingtong_api::moves::MoveView>, AppError> {
+        crate::moves::list(&self.client, cursor).await
     }
 
     pub async fn vehicle_move(&self, id: &str) -> Result<jingtong_api::moves::MoveView, AppError> {
@@ -557,8 +563,9 @@ impl Core {
         crate::cases::verify(&self.client, lookup_id, code).await
     }
 
-    pub async fn cases(&self) -> Result<Vec<jingtong_api::cases::CaseView>, AppError> {
-        crate::cases::list(&self.client).await
+    /// One page of the cases the resident follows, newest first.
+    pub async fn cases(&self, cursor: Option<&str>) -> Result<Page<jingtong_api::cases::CaseView>, AppError> {
+        crate::cases::list(&self.client, cursor).await
     }
 
     pub async fn case(&self, id: &str) -> Result<jingtong_api::cases::CaseView, AppError> {

@@ -17,6 +17,7 @@ pub mod keychain;
 mod lang;
 mod moves;
 mod outbox;
+mod paging;
 mod pay;
 mod progress;
 pub mod qr;

@@ -7,7 +7,7 @@ use std::io::Cursor;
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use jingtong_api::moves::{MoveAnswer, MoveMessageInput, MoveRequest, MoveView};
-use jingtong_api::{ErrorCode, Lang};
+use jingtong_api::{ErrorCode, Lang, Page};
 use jingtong_rules::MoveRules;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,7 @@ use sqlx::SqlitePool;
 
 use crate::client::{segment, Client, Request};
 use crate::outbox::{self, Sent};
+use crate::paging::{self, List};
 use crate::vault::Vault;
 use crate::AppError;
 
@@ -113,8 +114,10 @@ pub(crate) async fn submit(
     }
 }
 
-pub(crate) async fn list(client: &Client) -> Result<Vec<MoveView>, AppError> {
-    client.json(&Request::new(Method::GET, "/api/v1/vehicle-moves").authed()).await
+pub(crate) const LIST: List = List { path: "/api/v1/vehicle-moves", authed: true };
+
+pub(crate) async fn list(client: &Client, cursor: Option<&str>) -> Result<Page<MoveView>, AppError> {
+    paging::page(client, LIST, cursor, None).await
 }
 
 pub(crate) async fn get(client: &Client, id: &str) -> Result<MoveView, AppError> {

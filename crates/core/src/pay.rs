@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use jingtong_api::payments::{BillView, PaymentOrder, Receipt, ScanRequest};
-use jingtong_api::ErrorCode;
+use jingtong_api::{ErrorCode, Page};
 use reqwest::Method;
 use tokio::sync::Mutex;
 use tracing::info;
 
 use crate::client::{segment, Client, Request};
+use crate::paging::{self, List};
 use crate::AppError;
 
 /// Attempts to create an order when the connection drops, all with the same key.
@@ -19,6 +20,8 @@ const ORDER_ATTEMPTS: u32 = 3;
 const BILL_PREFIX: &str = "JTB";
 
 #[derive(Default)]
+pub(crate) const BILLS: List = List { path: "/api/v1/bills", authed: true };
+
 pub(crate) struct Payments {
     /// bill id → the Idempotency-Key of its order request, until the server answered it.
     keys: Mutex<HashMap<String, String>>,
@@ -46,8 +49,8 @@ impl Payments {
         client.json(&Request::new(Method::POST, "/api/v1/bills/scan").json(&body).authed()).await
     }
 
-    pub async fn bills(&self, client: &Client) -> Result<Vec<BillView>, AppError> {
-        client.json(&Request::new(Method::GET, "/api/v1/bills").authed()).await
+    pub async fn bills(&self, client: &Client, cursor: Option<&str>) -> Result<Page<BillView>, AppError> {
+        paging::page(client, BILLS, cursor, None).await
     }
 
     pub async fn bill(&self, client: &Client, bill_id: &str) -> Result<BillView, AppError> {

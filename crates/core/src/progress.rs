@@ -1,24 +1,25 @@
 //! "My progress": the resident's applications, unpaid bills and cases in one list, ordered by
 //! `jingtong_api::progress::order` (what needs the resident first).
 
-use jingtong_api::applications::ApplicationStatus;
-use jingtong_api::cases::CaseStatus;
+use jingtong_api::applications::{ApplicationStatus, ApplicationView};
+use jingtong_api::cases::{CaseStatus, CaseView};
 use jingtong_api::moves::{MoveParty, MoveStatus, MoveView};
 use jingtong_api::payments::{BillStatus, BillView};
 use jingtong_api::progress::{order, Attention, ProgressItem, ProgressKind};
 use jingtong_api::Lang;
-use reqwest::Method;
 
-use crate::client::{Client, Request};
+use crate::client::Client;
+use crate::paging;
 use crate::AppError;
 
 pub(crate) async fn list(client: &Client, lang: Lang) -> Result<Vec<ProgressItem>, AppError> {
-    let bills_req = Request::new(Method::GET, "/api/v1/bills").authed();
+    // Every page of each list (100 rows a page, bounded by `paging::MAX_PAGES`): the order below
+    // is across all of them, so it cannot be built from first pages.
     let (applications, bills, cases, moves) = tokio::join!(
-        crate::applications::list(client),
-        client.json::<Vec<BillView>>(&bills_req),
-        crate::cases::list(client),
-        crate::moves::list(client),
+        paging::all::<ApplicationView>(client, crate::applications::LIST),
+        paging::all::<BillView>(client, crate::pay::BILLS),
+        paging::all::<CaseView>(client, crate::cases::LIST),
+        paging::all::<MoveView>(client, crate::moves::LIST),
     );
     let (applications, bills, cases, moves) = (applications?, bills?, cases?, moves?);
     let mut items = Vec::new();

@@ -86,9 +86,10 @@ struct Hot {
 
 fn hot_queries() -> Vec<Hot> {
     use jingtong_server::hot;
-    let user = |r: usize| vec![format!("u{}", rand::rng().random_range(1..=r))];
+    // A user and the rows of a default page (20) plus the one that tells whether more follow.
+    let user_page = |r: usize| vec![format!("u{}", rand::rng().random_range(1..=r)), "21".into()];
     vec![
-        Hot { name: "my applications", sql: hot::MY_APPLICATIONS.into(), params: user },
+        Hot { name: "my applications", sql: hot::my_applications(""), params: user_page },
         Hot {
             name: "an application's timeline",
             sql: hot::APPLICATION_EVENTS.into(),
@@ -113,13 +114,13 @@ fn hot_queries() -> Vec<Hot> {
                 vec![format!("t{u}"), "access".into(), "1800000000000".into(), format!("c{i}")]
             },
         },
-        Hot { name: "my cases", sql: hot::my_cases(), params: user },
+        Hot { name: "my cases", sql: hot::my_cases(""), params: user_page },
         Hot {
             name: "a case's timeline",
             sql: hot::CASE_EVENTS.into(),
             params: |r| vec![format!("c{}", rand::rng().random_range(1..=r / 2))],
         },
-        Hot { name: "my vehicle-moving requests", sql: hot::MY_VEHICLE_MOVES.into(), params: user },
+        Hot { name: "my vehicle-moving requests", sql: hot::my_vehicle_moves(""), params: user_page },
         Hot {
             name: "open vehicle move by plate",
             sql: hot::OPEN_MOVE_BY_PLATE.into(),

@@ -2,17 +2,27 @@
 //! them and the scale benchmark (benches/scale.rs) EXPLAINs and times exactly these on a
 //! province-sized data set.
 
-/// My applications, newest first. $1 user.
-pub const MY_APPLICATIONS: &str =
-    "SELECT id FROM applications WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100";
+/// My applications, newest first, one page: `after` is [`crate::paging::Paging::condition`] over
+/// `created_at, id` from $3. $1 user, $2 rows.
+pub fn my_applications(after: &str) -> String {
+    format!(
+        "SELECT id, created_at FROM applications WHERE user_id = $1 {after}
+         ORDER BY created_at DESC, id DESC LIMIT $2"
+    )
+}
 
 /// One application's timeline. $1 application.
 pub const APPLICATION_EVENTS: &str =
     "SELECT at, status, actor, note FROM application_events WHERE application_id = $1 ORDER BY at, id";
 
-/// My vehicle-moving requests, sent and received, newest first. $1 user.
-pub const MY_VEHICLE_MOVES: &str = "SELECT id FROM vehicle_moves WHERE requester_id = $1 OR owner_user_id = $1
-     ORDER BY created_at DESC, id DESC LIMIT 50";
+/// My vehicle-moving requests, sent and received, newest first, one page: `after` over
+/// `created_at, id` from $3. $1 user, $2 rows.
+pub fn my_vehicle_moves(after: &str) -> String {
+    format!(
+        "SELECT id, created_at FROM vehicle_moves WHERE (requester_id = $1 OR owner_user_id = $1) {after}
+         ORDER BY created_at DESC, id DESC LIMIT $2"
+    )
+}
 
 /// The open request on a plate: the probe a new request's insert makes through the partial unique
 /// index `vehicle_moves_open_plate` (ON CONFLICT). $1 plate.
@@ -63,15 +73,16 @@ pub fn case_for_token() -> String {
     )
 }
 
-/// My cases, newest first: each of the two ways to see a case through its own index. $1 user.
-pub fn my_cases() -> String {
+/// My cases, newest first, one page: each of the two ways to see a case through its own index;
+/// `after` over `c.reported_at, c.id` from $3. $1 user, $2 rows.
+pub fn my_cases(after: &str) -> String {
     format!(
         "SELECT {CASE_COLUMNS} FROM cases c WHERE c.id IN (
            SELECT v.case_id FROM case_viewers v WHERE v.user_id = $1
            UNION
            SELECT r.id FROM cases r JOIN registry_persons p ON p.id = r.person_id
-             JOIN users u ON u.id_number_hash = p.id_number_hash WHERE u.id = $1)
-         ORDER BY c.reported_at DESC LIMIT 100"
+             JOIN users u ON u.id_number_hash = p.id_number_hash WHERE u.id = $1) {after}
+         ORDER BY c.reported_at DESC, c.id DESC LIMIT $2"
     )
 }
 

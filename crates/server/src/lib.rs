@@ -20,6 +20,7 @@ pub mod images;
 pub mod jobs;
 pub mod moves;
 pub mod openapi;
+pub mod paging;
 pub mod payments;
 pub mod ratelimit;
 pub mod registry;

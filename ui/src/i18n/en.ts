@@ -12,6 +12,8 @@ const en: Messages = {
     done: 'Done',
     comingSoon: 'Coming soon: this service is not open yet',
     genericError: 'That did not work. Please try again later.',
+    loadMore: 'Load more',
+    noMore: 'That is all',
   },
   offline: {
     title: 'No network. Please check your connection and try again.',

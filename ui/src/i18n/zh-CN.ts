@@ -12,6 +12,8 @@ const zhCN = {
     done: '完成',
     comingSoon: '该服务即将开放，敬请期待',
     genericError: '操作没有成功，请稍后重试',
+    loadMore: '加载更多',
+    noMore: '没有更多了',
   },
   offline: {
     title: '网络不可用，请检查网络后重试',

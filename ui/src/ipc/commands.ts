@@ -28,6 +28,7 @@ import type { MoveRequest } from '../bindings/MoveRequest'
 import type { MoveRules } from '../bindings/MoveRules'
 import type { MoveSubmitOutcome } from '../bindings/MoveSubmitOutcome'
 import type { MoveView } from '../bindings/MoveView'
+import type { Page } from '../bindings/Page'
 import type { PreparedPhoto } from '../bindings/PreparedPhoto'
 
 export type Lang = 'zh-CN' | 'en'
@@ -121,7 +122,8 @@ export const payScanImage = (image: string) => call<BillView>('pay_scan_image', 
 
 export const payScanText = (code: string) => call<BillView>('pay_scan_text', { code }, true)
 
-export const bills = () => call<BillView[]>('bills', undefined, true)
+/** One page; `cursor` is the page before's `next_cursor` (none for the first page). */
+export const bills = (cursor?: string) => call<Page<BillView>>('bills', { cursor: cursor ?? null }, true)
 
 export const bill = (billId: string) => call<BillView>('bill', { billId }, true)
 
@@ -148,7 +150,9 @@ export const pickupStations = () => call<PickupStation[]>('pickup_stations', und
 export const applicationSubmit = (request: ApplicationRequest, draftItem: string) =>
   call<SubmitOutcome>('application_submit', { request, draftItem }, true)
 
-export const applications = () => call<ApplicationView[]>('applications', undefined, true)
+/** One page, newest first; `cursor` is the page before's `next_cursor`. */
+export const applications = (cursor?: string) =>
+  call<Page<ApplicationView>>('applications', { cursor: cursor ?? null }, true)
 
 export const application = (id: string) => call<ApplicationView>('application', { id }, true)
 
@@ -165,7 +169,8 @@ export const caseLookupStart = (receiptNumber: string, queryCode: string) =>
 export const caseLookupVerify = (lookupId: string, code: string) =>
   call<CaseView>('case_lookup_verify', { lookupId, code }, true)
 
-export const cases = () => call<CaseView[]>('cases', undefined, true)
+/** One page, newest first; `cursor` is the page before's `next_cursor`. */
+export const cases = (cursor?: string) => call<Page<CaseView>>('cases', { cursor: cursor ?? null }, true)
 
 export const caseDetail = (id: string) => call<CaseView>('case', { id }, true)
 
@@ -184,8 +189,9 @@ export const movePhotoPrepare = (image: string) => call<PreparedPhoto>('move_pho
 export const moveSubmit = (request: MoveRequest, draftItem: string) =>
   call<MoveSubmitOutcome>('move_submit', { request, draftItem }, true)
 
-/** Requests I filed and requests about my vehicles. */
-export const vehicleMoves = () => call<MoveView[]>('vehicle_moves', undefined, true)
+/** Requests I filed and requests about my vehicles, one page, newest first. */
+export const vehicleMoves = (cursor?: string) =>
+  call<Page<MoveView>>('vehicle_moves', { cursor: cursor ?? null }, true)
 
 export const vehicleMove = (id: string) => call<MoveView>('vehicle_move', { id }, true)
 

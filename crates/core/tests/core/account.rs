@@ -84,7 +84,7 @@ async fn the_next_account_neither_sees_nor_sends_nor_opens_what_the_previous_one
     assert!(core.outbox_discard(&outbox_id).await.is_ok());
     let report = core.outbox_flush().await.unwrap();
     assert_eq!((report.sent, report.pending, report.failed), (0, 0, 0), "B's flush leaves A's entry alone");
-    assert!(core.applications().await.unwrap().is_empty(), "nothing was filed under B's account");
+    assert!(core.applications(None).await.unwrap().items.is_empty(), "nothing was filed under B's account");
     // B writes a draft of the same form: it is B's own, beside A's.
     core.draft_save(DRAFT, &json!({"step": 1})).await.unwrap();
 
@@ -121,14 +121,14 @@ async fn the_next_account_neither_sees_nor_sends_nor_opens_what_the_previous_one
     let report = core.outbox_flush().await.unwrap();
     assert_eq!((report.sent, report.pending, report.failed), (1, 0, 0));
     assert_eq!(core.outbox_flush().await.unwrap().sent, 0);
-    assert_eq!(core.applications().await.unwrap().len(), 1, "filed once, for A");
+    assert_eq!(core.applications(None).await.unwrap().items.len(), 1, "filed once, for A");
     assert_eq!(core.draft_load(DRAFT).await.unwrap(), None, "confirmed: A's draft is gone");
 
     // B's own draft is still B's.
     core.sign_out().await.unwrap();
     sign_in_again(&core, &server, YI).await;
     assert_eq!(core.draft_load(DRAFT).await.unwrap(), Some(json!({"step": 1})));
-    assert!(core.applications().await.unwrap().is_empty());
+    assert!(core.applications(None).await.unwrap().items.is_empty());
     core.sign_out_and_delete().await.unwrap();
     support::forget(&kc).await;
     let _ = kc.delete(&data_key_entry(&a.user_id)).await;

@@ -39,7 +39,7 @@ fn draft(request: &ApplicationRequest) -> serde_json::Value {
 }
 
 async fn count_on_server(core: &jingtong_core::Core) -> usize {
-    core.applications().await.expect("list").len()
+    core.applications(None).await.expect("list").items.len()
 }
 
 #[tokio::test]
@@ -67,7 +67,7 @@ async fn submitted_while_the_server_is_unreachable_it_is_created_once_when_it_re
     assert_eq!((report.sent, report.pending, report.failed), (1, 0, 0));
     assert!(core.draft_load(DRAFT).await.unwrap().is_none(), "confirmed: the draft is gone");
     assert!(core.outbox_entries().await.unwrap().iter().all(|e| e.id != outbox_id));
-    let list = core.applications().await.unwrap();
+    let list = core.applications(None).await.unwrap().items;
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].status, ApplicationStatus::AwaitingPayment);
     assert_eq!(core.outbox_flush().await.unwrap().sent, 0);

@@ -46,7 +46,7 @@ async fn a_receipt_with_its_codes_adds_the_case_and_officer_news_arrives_within_
     assert_eq!(started.phone_masked, "199****0001");
     let code = support::sms_code(&server.url, JIA).await;
     let case = core.case_lookup_verify(&started.lookup_id, &code).await.unwrap();
-    assert_eq!(core.cases().await.unwrap().len(), 1);
+    assert_eq!(core.cases(None).await.unwrap().items.len(), 1);
 
     // The app is open: an officer's new event reaches it by itself.
     let officer = officer_token(&server.url).await;
@@ -72,5 +72,42 @@ async fn a_receipt_with_its_codes_adds_the_case_and_officer_news_arrives_within_
     // Progress merges it with the rest, in the rule's order.
     let items = core.progress().await.unwrap();
     assert!(items.iter().any(|i| i.id == case.id));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn lists_come_a_page_at_a_time_and_my_progress_reads_every_page() {
+    support::require_keychain(&support::unique_service()).await;
+    let server = support::server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let core = support::open(dir.path(), &server.url, &support::unique_service()).await;
+    let phone = support::unique_phone();
+    let me = support::sign_in(&core, &server.url, &phone).await;
+    // More than one page of 100, so "my progress" has to follow the cursor.
+    server.follow_cases(&me.user_id, 130).await;
+
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = core.cases(cursor.as_deref()).await.unwrap();
+        assert!(page.items.len() <= 20);
+        ids.extend(page.items.into_iter().map(|c| c.id));
+        pages += 1;
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 7, "20 a page by default");
+    let want: Vec<String> = (0..130).rev().map(|i| format!("paging-case-{i:04}")).collect();
+    assert_eq!(ids, want, "newest first, each once");
+
+    let progress = core.progress().await.unwrap();
+    assert_eq!(progress.iter().filter(|p| p.id.starts_with("paging-case-")).count(), 130);
+
+    // A cursor the server did not make: refused on the device if it could not be one, else by the server.
+    support::assert_code(core.cases(Some("not a cursor&limit=1000")).await, ErrorCode::InvalidPage);
+    support::assert_code(core.cases(Some("AAAAAAAA")).await, ErrorCode::InvalidPage);
     server.stop().await;
 }

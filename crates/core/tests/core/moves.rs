@@ -67,11 +67,11 @@ async fn a_request_sent_while_offline_goes_once_and_the_owners_answer_shows() {
     assert_eq!((report.sent, report.pending, report.failed), (1, 0, 0));
     assert!(core.draft_load(DRAFT).await.unwrap().is_none());
     assert_eq!(core.outbox_flush().await.unwrap().sent, 0);
-    let mine = core.vehicle_moves().await.unwrap();
+    let mine = core.vehicle_moves(None).await.unwrap().items;
     assert_eq!(mine.len(), 1, "created once");
     assert_eq!(mine[0].photo_count, 2);
 
-    let theirs = owner.vehicle_moves().await.unwrap();
+    let theirs = owner.vehicle_moves(None).await.unwrap().items;
     assert_eq!(theirs.len(), 1);
     assert!(theirs[0].can_answer);
     owner
@@ -115,7 +115,7 @@ async fn a_network_cut_mid_upload_and_a_lost_answer_still_make_one_request() {
     assert_eq!((second.sent, second.pending, second.failed), (1, 0, 0));
     assert!(core.draft_load(DRAFT).await.unwrap().is_none());
 
-    let mine = core.vehicle_moves().await.unwrap();
+    let mine = core.vehicle_moves(None).await.unwrap().items;
     assert_eq!(mine.len(), 1, "one request, not two");
     assert_eq!(mine[0].photo_count, 2, "both photos arrived whole");
     server.stop().await;

@@ -68,6 +68,37 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Lets `user_id` follow `count` new cases (as after looking each up), one second apart.
+    pub async fn follow_cases(&self, user_id: &str, count: usize) {
+        let url = jingtong_server::db::sqlite_url(&self.config.data_dir);
+        let db = jingtong_server::db::connect(&url).await.unwrap();
+        let demo: serde_json::Value = serde_json::from_str(jingtong_server::demo::FIXTURE).unwrap();
+        let person = demo["residents"][4]["id"].as_str().unwrap().to_owned();
+        for i in 0..count {
+            let id = format!("paging-case-{i:04}");
+            sqlx::query(
+                "INSERT INTO cases (id, person_id, receipt_number, kind, title, status, reported_at)
+                 VALUES ($1, $2, $3, '盗窃', '分页测试', 'received', $4)",
+            )
+            .bind(&id)
+            .bind(&person)
+            .bind(format!("P{i:05}"))
+            .bind(1_700_000_000_000_i64 + i as i64 * 1000)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+            sqlx::query("INSERT INTO case_viewers (user_id, case_id, created_at) VALUES ($1, $2, 0)")
+                .bind(user_id)
+                .bind(&id)
+                .execute(&db.pool)
+                .await
+                .unwrap();
+        }
+        db.pool.close().await;
+    }
+}
+
 /// A demo-mode server on a free loopback port with its own SQLite file.
 pub async fn server() -> Server {
     server_with(|_| {}).await

@@ -18,7 +18,8 @@ use jingtong_api::applications::{
     Actor, ApplicationRequest, ApplicationStatus, ApplicationView, PickupStation, ValidApplication, ValidDelivery,
 };
 use jingtong_api::auth::VerificationLevel;
-use jingtong_api::{ErrorCode, IdNumber, Problem};
+use jingtong_api::page::PageQuery;
+use jingtong_api::{ErrorCode, IdNumber, Page, Problem};
 use jingtong_rules::{Catalogue, ServiceItemId};
 use sqlx::AnyConnection;
 use tracing::instrument;
@@ -29,6 +30,7 @@ use crate::demo::{ID_NUMBER, NAME};
 use crate::error::{ApiJson, ApiProblem};
 use crate::idempotency;
 use crate::images;
+use crate::paging::Paging;
 use crate::payments::{lang, resident, shanghai_day};
 use crate::ratelimit::{self, Limit};
 use crate::state::AppState;
@@ -102,21 +104,34 @@ pub async fn event(
     Ok(())
 }
 
-/// The pickup stations, for the delivery step.
+/// The pickup stations, for the delivery step, by id.
 #[utoipa::path(
     get, path = "/api/v1/pickup-stations", operation_id = "list_pickup_stations", tag = "applications",
-    responses((status = 200, description = "Stations where cards are collected", body = [PickupStation]))
+    params(PageQuery),
+    responses(
+        (status = 200, description = "Stations where cards are collected, by id", body = Page<PickupStation>),
+        (status = 400, description = "`invalid_page`", body = Problem, content_type = "application/problem+json"),
+    )
 )]
-pub async fn list_stations(State(state): State<AppState>) -> Result<Json<Vec<PickupStation>>, ApiProblem> {
-    let rows: Vec<(String, String, String, String, String)> =
-        sqlx::query_as("SELECT id, name, address, hours, region_code FROM pickup_stations ORDER BY id")
-            .fetch_all(&state.db.pool)
-            .await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|(id, name, address, hours, region_code)| PickupStation { id, name, address, hours, region_code })
-            .collect(),
-    ))
+pub async fn list_stations(
+    State(state): State<AppState>,
+    paging: Paging,
+) -> Result<Json<Page<PickupStation>>, ApiProblem> {
+    // Ordered by id alone: the id is both the sort key and the tie-break.
+    let after = if paging.after.is_some() { "WHERE id > $2" } else { "" };
+    let sql = format!("SELECT id, name, address, hours, region_code FROM pickup_stations {after} ORDER BY id LIMIT $1");
+    let mut q =
+        sqlx::query_as::<_, (String, String, String, String, String)>(sqlx::AssertSqlSafe(sql)).bind(paging.fetch());
+    if let Some(a) = &paging.after {
+        q = q.bind(&a.id);
+    }
+    let rows = q.fetch_all(&state.db.pool).await?;
+    let (rows, next_cursor) = paging.split(rows, |r| (r.0.clone(), r.0.clone()));
+    let items = rows
+        .into_iter()
+        .map(|(id, name, address, hours, region_code)| PickupStation { id, name, address, hours, region_code })
+        .collect();
+    Ok(Json(Page { items, next_cursor }))
 }
 
 /// Applies for a card in the verified resident's own name. The fee becomes a bill (pay it with
@@ -290,12 +305,13 @@ async fn create(
     Ok(Ok(Box::new(view.ok_or_else(|| ApiProblem::internal(&"created row"))?)))
 }
 
-/// The resident's applications, newest first.
+/// The resident's applications, newest first, one page at a time.
 #[utoipa::path(
     get, path = "/api/v1/applications", operation_id = "list_applications", tag = "applications",
-    security(("bearer" = [])),
+    security(("bearer" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "Newest first", body = [ApplicationView]),
+        (status = 200, description = "Newest first", body = Page<ApplicationView>),
+        (status = 400, description = "`invalid_page`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -303,18 +319,24 @@ async fn create(
 pub async fn list_applications(
     State(state): State<AppState>,
     user: AuthUser,
+    paging: Paging,
     headers: HeaderMap,
-) -> Result<Json<Vec<ApplicationView>>, ApiProblem> {
+) -> Result<Json<Page<ApplicationView>>, ApiProblem> {
     resident(&user)?;
-    let ids: Vec<(String,)> =
-        sqlx::query_as(crate::hot::MY_APPLICATIONS).bind(&user.user_id).fetch_all(&state.db.pool).await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for (id,) in ids {
+    let sql = crate::hot::my_applications(&paging.condition("created_at, id", "<", 3));
+    let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql)).bind(&user.user_id).bind(paging.fetch());
+    if let Some(a) = &paging.after {
+        q = q.bind(a.int_key()?).bind(&a.id);
+    }
+    let rows = q.fetch_all(&state.db.pool).await?;
+    let (rows, next_cursor) = paging.split(rows, |r| (r.1.to_string(), r.0.clone()));
+    let mut items = Vec::with_capacity(rows.len());
+    for (id, _) in rows {
         if let Some(v) = view::load(&state, &user.user_id, &id, lang(&headers)).await? {
-            out.push(v);
+            items.push(v);
         }
     }
-    Ok(Json(out))
+    Ok(Json(Page { items, next_cursor }))
 }
 
 /// One application of the resident's, with its timeline.

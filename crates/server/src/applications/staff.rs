@@ -10,7 +10,8 @@ use jingtong_api::applications::{
     transition, Actor, ApplicationStatus, StaffAction, StaffApplication, StaffSessionRequest, StaffTransition,
 };
 use jingtong_api::auth::{Role, TokenPair};
-use jingtong_api::{ErrorCode, IdNumber, Problem};
+use jingtong_api::page::PageQuery;
+use jingtong_api::{ErrorCode, IdNumber, Page, Problem};
 use jingtong_rules::{DeliveryOption, ServiceItemId};
 use serde::Deserialize;
 use tracing::instrument;
@@ -22,6 +23,7 @@ use crate::auth::{tokens, AuthError, AuthUser, ClientIp};
 use crate::clock::rfc3339;
 use crate::demo::{ID_NUMBER, NAME};
 use crate::error::{ApiJson, ApiProblem};
+use crate::paging::Paging;
 use crate::ratelimit::{self, Backoff, Limit};
 use crate::state::AppState;
 
@@ -222,12 +224,13 @@ fn staff_view(state: &AppState, r: QueueRow) -> Result<StaffApplication, ApiProb
 const QUEUE_COLUMNS: &str = "a.id, a.item, a.status, a.delivery, a.created_at, a.deadline, a.tracking_number,
     p.name_enc, p.id_number_enc";
 
-/// The clerks' queue, oldest first (first come, first served).
+/// The clerks' queue, oldest first (first come, first served), one page at a time.
 #[utoipa::path(
     get, path = "/api/v1/staff/applications", operation_id = "list_staff_applications", tag = "staff",
-    security(("bearer" = [])), params(QueueQuery),
+    security(("bearer" = [])), params(QueueQuery, PageQuery),
     responses(
-        (status = 200, description = "Oldest first, at most 200", body = [StaffApplication]),
+        (status = 200, description = "Oldest first", body = Page<StaffApplication>),
+        (status = 400, description = "`invalid_request` (status) or `invalid_page`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: not a clerk", body = Problem, content_type = "application/problem+json"),
     )
@@ -236,19 +239,25 @@ const QUEUE_COLUMNS: &str = "a.id, a.item, a.status, a.delivery, a.created_at, a
 pub async fn list_staff_applications(
     State(state): State<AppState>,
     Clerk(_clerk): Clerk,
+    paging: Paging,
     Query(q): Query<QueueQuery>,
-) -> Result<Json<Vec<StaffApplication>>, ApiProblem> {
+) -> Result<Json<Page<StaffApplication>>, ApiProblem> {
     let status = q.status.as_deref().unwrap_or("submitted");
     let status = ApplicationStatus::parse(status)
         .ok_or_else(|| ApiProblem::new(ErrorCode::InvalidRequest).field("status", ErrorCode::InvalidRequest))?;
-    let rows: Vec<QueueRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT {QUEUE_COLUMNS} FROM applications a JOIN registry_persons p ON p.id = a.person_id
-         WHERE a.status = $1 ORDER BY a.created_at, a.id LIMIT 200"
-    )))
-    .bind(status.as_str())
-    .fetch_all(&state.db.pool)
-    .await?;
-    Ok(Json(rows.into_iter().map(|r| staff_view(&state, r)).collect::<Result<_, _>>()?))
+         WHERE a.status = $1 {} ORDER BY a.created_at, a.id LIMIT $2",
+        paging.condition("a.created_at, a.id", ">", 3)
+    );
+    let mut query = sqlx::query_as::<_, QueueRow>(sqlx::AssertSqlSafe(sql)).bind(status.as_str()).bind(paging.fetch());
+    if let Some(a) = &paging.after {
+        query = query.bind(a.int_key()?).bind(&a.id);
+    }
+    let rows = query.fetch_all(&state.db.pool).await?;
+    let (rows, next_cursor) = paging.split(rows, |r| (r.created_at.to_string(), r.id.clone()));
+    let items = rows.into_iter().map(|r| staff_view(&state, r)).collect::<Result<_, _>>()?;
+    Ok(Json(Page { items, next_cursor }))
 }
 
 /// Moves an application on. Repeating the transition that brought it to its current state answers

@@ -18,7 +18,8 @@ use jingtong_api::cases::{
     parse_query_code, parse_receipt_number, CaseEvent, CaseLookupRequest, CaseLookupStarted, CaseLookupVerify,
     CaseStatus, CaseView,
 };
-use jingtong_api::{ErrorCode, Phone, Problem};
+use jingtong_api::page::PageQuery;
+use jingtong_api::{ErrorCode, Page, Phone, Problem};
 use rand::Rng;
 use tracing::instrument;
 
@@ -28,6 +29,7 @@ use crate::auth::{AuthUser, ClientIp};
 use crate::clock::rfc3339;
 use crate::crypto::{constant_time_eq, sha256_hex};
 use crate::error::{ApiJson, ApiProblem};
+use crate::paging::Paging;
 use crate::payments::resident;
 use crate::ratelimit::{self, Limit};
 use crate::sms::{SmsMessage, PHONE};
@@ -196,23 +198,32 @@ fn from_rows(rows: Vec<CaseEventRow>) -> Result<Option<CaseView>, ApiProblem> {
 /// The cases the resident may follow, newest first.
 #[utoipa::path(
     get, path = "/api/v1/cases", operation_id = "list_cases", tag = "cases", security(("bearer" = [])),
+    params(PageQuery),
     responses(
-        (status = 200, description = "Own and looked-up cases, newest first", body = [CaseView]),
+        (status = 200, description = "Own and looked-up cases, newest first", body = Page<CaseView>),
+        (status = 400, description = "`invalid_page`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[instrument(skip_all, fields(user_id = %user.user_id))]
-pub async fn list_cases(State(state): State<AppState>, user: AuthUser) -> Result<Json<Vec<CaseView>>, ApiProblem> {
+pub async fn list_cases(
+    State(state): State<AppState>,
+    user: AuthUser,
+    paging: Paging,
+) -> Result<Json<Page<CaseView>>, ApiProblem> {
     resident(&user)?;
-    let rows: Vec<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(crate::hot::my_cases()))
-        .bind(&user.user_id)
-        .fetch_all(&state.db.pool)
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(view(&state, row).await?);
+    let sql = crate::hot::my_cases(&paging.condition("c.reported_at, c.id", "<", 3));
+    let mut q = sqlx::query_as::<_, CaseRow>(sqlx::AssertSqlSafe(sql)).bind(&user.user_id).bind(paging.fetch());
+    if let Some(a) = &paging.after {
+        q = q.bind(a.int_key()?).bind(&a.id);
     }
-    Ok(Json(out))
+    let rows = q.fetch_all(&state.db.pool).await?;
+    let (rows, next_cursor) = paging.split(rows, |r| (r.7.to_string(), r.0.clone()));
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        items.push(view(&state, row).await?);
+    }
+    Ok(Json(Page { items, next_cursor }))
 }
 
 #[utoipa::path(

@@ -6,7 +6,8 @@ use axum::http::request::Parts;
 use axum::Json;
 use jingtong_api::auth::Role;
 use jingtong_api::moves::{DutyMoveView, MoveEventKind, MoveParty, TrafficAction, TrafficActionInput};
-use jingtong_api::{ErrorCode, Problem};
+use jingtong_api::page::PageQuery;
+use jingtong_api::{ErrorCode, Page, Problem};
 use tracing::instrument;
 
 use super::event;
@@ -14,6 +15,7 @@ use super::notify::notify_parties;
 use super::view::{self, Viewer};
 use crate::auth::AuthUser;
 use crate::error::{ApiJson, ApiProblem};
+use crate::paging::Paging;
 use crate::state::AppState;
 
 /// A signed-in traffic officer.
@@ -51,9 +53,10 @@ async fn duty_view(state: &AppState, move_id: &str) -> Result<Option<DutyMoveVie
 /// Escalated requests and open abuse reports in the officer's city, oldest first.
 #[utoipa::path(
     get, path = "/api/v1/staff/vehicle-moves", operation_id = "list_duty_vehicle_moves", tag = "staff",
-    security(("bearer" = [])),
+    security(("bearer" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "The duty queue", body = [DutyMoveView]),
+        (status = 200, description = "The duty queue, oldest first", body = Page<DutyMoveView>),
+        (status = 400, description = "`invalid_page`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: not traffic police", body = Problem, content_type = "application/problem+json"),
     )
@@ -62,23 +65,30 @@ async fn duty_view(state: &AppState, move_id: &str) -> Result<Option<DutyMoveVie
 pub async fn list_duty_vehicle_moves(
     State(state): State<AppState>,
     Traffic(staff): Traffic,
-) -> Result<Json<Vec<DutyMoveView>>, ApiProblem> {
+    paging: Paging,
+) -> Result<Json<Page<DutyMoveView>>, ApiProblem> {
     let region = duty_region(&state, &staff).await?;
-    let ids: Vec<(String,)> = sqlx::query_as(
-        "SELECT m.id FROM vehicle_moves m LEFT JOIN vehicle_move_reports r ON r.move_id = m.id
-         WHERE (m.status = 'escalated' OR r.status = 'open') AND ($1 = '' OR m.brigade = $1)
-         ORDER BY m.created_at, m.id LIMIT 100",
-    )
-    .bind(region.unwrap_or_default())
-    .fetch_all(&state.db.pool)
-    .await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for (id,) in ids {
+    let sql = format!(
+        "SELECT m.id, m.created_at FROM vehicle_moves m LEFT JOIN vehicle_move_reports r ON r.move_id = m.id
+         WHERE (m.status = 'escalated' OR r.status = 'open') AND ($1 = '' OR m.brigade = $1) {}
+         ORDER BY m.created_at, m.id LIMIT $2",
+        paging.condition("m.created_at, m.id", ">", 3)
+    );
+    let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql))
+        .bind(region.unwrap_or_default())
+        .bind(paging.fetch());
+    if let Some(a) = &paging.after {
+        q = q.bind(a.int_key()?).bind(&a.id);
+    }
+    let rows = q.fetch_all(&state.db.pool).await?;
+    let (rows, next_cursor) = paging.split(rows, |r| (r.1.to_string(), r.0.clone()));
+    let mut items = Vec::with_capacity(rows.len());
+    for (id, _) in rows {
         if let Some(v) = duty_view(&state, &id).await? {
-            out.push(v);
+            items.push(v);
         }
     }
-    Ok(Json(out))
+    Ok(Json(Page { items, next_cursor }))
 }
 
 /// Take over, close, or decide an abuse report.

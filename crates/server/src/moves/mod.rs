@@ -19,7 +19,8 @@ use jingtong_api::moves::{
     MoveAnswer, MoveEvent, MoveEventKind, MoveMessageInput, MoveParty, MoveRequest, MoveStatus, MoveView, OwnerReply,
     ValidMoveRequest,
 };
-use jingtong_api::{ErrorCode, Problem};
+use jingtong_api::page::PageQuery;
+use jingtong_api::{ErrorCode, Page, Problem};
 use jingtong_rules::MoveRules;
 use sqlx::AnyConnection;
 use tracing::instrument;
@@ -32,6 +33,7 @@ use crate::error::{ApiJson, ApiProblem};
 use crate::idempotency;
 use crate::images;
 use crate::jobs;
+use crate::paging::Paging;
 use crate::payments::{resident, shanghai_day};
 use crate::state::AppState;
 
@@ -389,9 +391,10 @@ async fn insert(
 /// The caller's requests and the requests about the caller's vehicles, newest first.
 #[utoipa::path(
     get, path = "/api/v1/vehicle-moves", operation_id = "list_vehicle_moves", tag = "vehicle-moves",
-    security(("bearer" = [])),
+    security(("bearer" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "Newest first; `role` says which side the caller is on", body = [MoveView]),
+        (status = 200, description = "Newest first; `role` says which side the caller is on", body = Page<MoveView>),
+        (status = 400, description = "`invalid_page`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -399,17 +402,23 @@ async fn insert(
 pub async fn list_vehicle_moves(
     State(state): State<AppState>,
     user: AuthUser,
-) -> Result<Json<Vec<MoveView>>, ApiProblem> {
+    paging: Paging,
+) -> Result<Json<Page<MoveView>>, ApiProblem> {
     resident(&user)?;
-    let ids: Vec<(String,)> =
-        sqlx::query_as(crate::hot::MY_VEHICLE_MOVES).bind(&user.user_id).fetch_all(&state.db.pool).await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for (id,) in ids {
+    let sql = crate::hot::my_vehicle_moves(&paging.condition("created_at, id", "<", 3));
+    let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql)).bind(&user.user_id).bind(paging.fetch());
+    if let Some(a) = &paging.after {
+        q = q.bind(a.int_key()?).bind(&a.id);
+    }
+    let rows = q.fetch_all(&state.db.pool).await?;
+    let (rows, next_cursor) = paging.split(rows, |r| (r.1.to_string(), r.0.clone()));
+    let mut items = Vec::with_capacity(rows.len());
+    for (id, _) in rows {
         if let Some(v) = view::load(&state, &Viewer::User(&user.user_id), &id).await? {
-            out.push(v);
+            items.push(v);
         }
     }
-    Ok(Json(out))
+    Ok(Json(Page { items, next_cursor }))
 }
 
 async fn visible(state: &AppState, user: &AuthUser, move_id: &str) -> Result<MoveView, ApiProblem> {

@@ -17,10 +17,11 @@ use axum::http::HeaderMap;
 use axum::Json;
 use jingtong_api::auth::Role;
 use jingtong_api::bill::{self, BillCode, BillKind, BillNumber, DueItemKind};
+use jingtong_api::page::PageQuery;
 use jingtong_api::payments::{
     AmountDueView, BillKindView, BillStatus, BillView, DueLine, Receipt, ReceiptNumber, ScanRequest,
 };
-use jingtong_api::{ErrorCode, Lang, Problem};
+use jingtong_api::{ErrorCode, Lang, Page, Problem};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use tracing::instrument;
@@ -28,6 +29,7 @@ use tracing::instrument;
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
 use crate::error::{ApiJson, ApiProblem};
+use crate::paging::Paging;
 use crate::state::AppState;
 
 /// Purpose tag of the payer's name on a receipt.
@@ -243,9 +245,10 @@ pub async fn scan_bill(
 /// The resident's bills: scanned ones and those of the person the account is verified as; newest due first.
 #[utoipa::path(
     get, path = "/api/v1/bills", operation_id = "list_bills", tag = "payments",
-    security(("bearer" = [])),
+    security(("bearer" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "Bills (at most 100)", body = Vec<BillView>),
+        (status = 200, description = "Newest due date first", body = Page<BillView>),
+        (status = 400, description = "`invalid_page`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`", body = Problem, content_type = "application/problem+json"),
     )
@@ -254,21 +257,27 @@ pub async fn scan_bill(
 pub async fn list_bills(
     State(state): State<AppState>,
     user: AuthUser,
+    paging: Paging,
     headers: HeaderMap,
-) -> Result<Json<Vec<BillView>>, ApiProblem> {
+) -> Result<Json<Page<BillView>>, ApiProblem> {
     resident(&user)?;
     let sql = format!(
-        "SELECT {BILL_COLUMNS} FROM bills b WHERE {} ORDER BY b.due_date DESC, b.id DESC LIMIT 100",
-        visible("$1")
+        "SELECT {BILL_COLUMNS} FROM bills b WHERE {} {} ORDER BY b.due_date DESC, b.id DESC LIMIT $2",
+        visible("$1"),
+        paging.condition("b.due_date, b.id", "<", 3)
     );
-    let rows: Vec<BillRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&user.user_id).fetch_all(&state.db.pool).await?;
-    let lang = lang(&headers);
-    let mut out = Vec::with_capacity(rows.len());
-    for b in &rows {
-        out.push(view(&state, b, lang).await?);
+    let mut q = sqlx::query_as::<_, BillRow>(sqlx::AssertSqlSafe(sql)).bind(&user.user_id).bind(paging.fetch());
+    if let Some(a) = &paging.after {
+        q = q.bind(&a.key).bind(&a.id);
     }
-    Ok(Json(out))
+    let rows = q.fetch_all(&state.db.pool).await?;
+    let (rows, next_cursor) = paging.split(rows, |b| (b.due_date.clone(), b.id.clone()));
+    let lang = lang(&headers);
+    let mut items = Vec::with_capacity(rows.len());
+    for b in &rows {
+        items.push(view(&state, b, lang).await?);
+    }
+    Ok(Json(Page { items, next_cursor }))
 }
 
 /// One bill of the resident's.

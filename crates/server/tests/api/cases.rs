@@ -65,7 +65,7 @@ api_test!(
         let app = spawn_app_config(backend, |_| {}).await;
         // 乙 holds 甲's receipt (a relative helping): the SMS still goes to the phone on the case.
         let t = token(&app, YI).await;
-        assert!(get(&app, &t, "/api/v1/cases").await.json::<Value>().await.unwrap().as_array().unwrap().is_empty());
+        assert!(get(&app, &t, "/api/v1/cases").await.json::<Value>().await.unwrap()["items"].clone().as_array().unwrap().is_empty());
         let res = lookup(&app, &t, "r8502 0325 5844", "k7p2qx").await;
         assert_eq!(res.status(), StatusCode::CREATED);
         let started: Value = res.json().await.unwrap();
@@ -82,7 +82,7 @@ api_test!(
         assert_eq!(case["events"][0]["status"], "received");
         // The code works once.
         expect_problem(verify(&app, &t, id, &sms).await, StatusCode::BAD_REQUEST, "sms_code_expired").await;
-        let list: Value = get(&app, &t, "/api/v1/cases").await.json().await.unwrap();
+        let list: Value = get(&app, &t, "/api/v1/cases").await.json::<Value>().await.unwrap()["items"].clone();
         assert_eq!(list.as_array().unwrap().len(), 1);
         // Another resident sees nothing of it, not even by id.
         let other = token(&app, "19900000004").await;
@@ -206,7 +206,7 @@ api_test!(
         let app = spawn_app_config(backend, |_| {}).await;
         // 甲, verified, is the reporter of the demo case: it is in their list and opens by id.
         let t = verified(&app, JIA).await;
-        let list: Value = get(&app, &t, "/api/v1/cases").await.json().await.unwrap();
+        let list: Value = get(&app, &t, "/api/v1/cases").await.json::<Value>().await.unwrap()["items"].clone();
         let case_id = list[0]["id"].as_str().unwrap().to_owned();
         let path = format!("/api/v1/cases/{case_id}");
         let res = get(&app, &t, &path).await;
@@ -237,7 +237,7 @@ api_test!(
     async fn an_open_app_hears_of_a_new_case_event_within_two_seconds(backend) {
         let app = spawn_app_config(backend, |_| {}).await;
         let t = verified(&app, JIA).await;
-        let cases: Value = get(&app, &t, "/api/v1/cases").await.json().await.unwrap();
+        let cases: Value = get(&app, &t, "/api/v1/cases").await.json::<Value>().await.unwrap()["items"].clone();
         let case_id = cases[0]["id"].as_str().unwrap().to_owned();
         let mut stream = get(&app, &t, "/api/v1/events").await;
         assert_eq!(stream.status(), StatusCode::OK);

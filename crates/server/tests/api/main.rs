@@ -16,6 +16,7 @@ mod identity;
 mod limits;
 mod moves;
 mod openapi;
+mod paging;
 mod payments;
 mod public_url;
 mod refunds;

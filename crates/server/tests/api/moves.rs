@@ -118,7 +118,7 @@ api_test! {
         assert_eq!(view["can_remind"], false);
         let id = view["id"].as_str().unwrap();
 
-        let list = ok(get(&app, &owner, "/api/v1/vehicle-moves").await).await;
+        let list = ok(get(&app, &owner, "/api/v1/vehicle-moves").await).await["items"].clone();
         let mine = &list.as_array().unwrap()[0];
         assert_eq!((mine["id"].as_str(), &mine["role"], &mine["can_answer"]), (Some(id), &json!("owner"), &json!(true)));
         assert_eq!(mine["address"], "演示市蜀山区演示路 88 号小区东门");
@@ -204,7 +204,7 @@ api_test! {
 
         // The duty queue has it; the officer takes over and closes it; the link is void after.
         let traffic = app.staff_token("JT2901", Role::Traffic).await;
-        let queue = ok(get(&app, &traffic, "/api/v1/staff/vehicle-moves").await).await;
+        let queue = ok(get(&app, &traffic, "/api/v1/staff/vehicle-moves").await).await["items"].clone();
         assert!(queue.as_array().unwrap().iter().any(|m| m["id"] == id.as_str()));
         let act = |action: &'static str| {
             let (app, traffic, id) = (&app, traffic.clone(), id.clone());
@@ -238,7 +238,7 @@ api_test! {
         let in_app = created(&app, &driver, "k1", &request("皖SD0002")).await;
         driver_sees.push(in_app.to_string());
         let id = in_app["id"].as_str().unwrap();
-        owner_sees.push(ok(get(&app, &owner, "/api/v1/vehicle-moves").await).await.to_string());
+        owner_sees.push(ok(get(&app, &owner, "/api/v1/vehicle-moves").await).await["items"].clone().to_string());
         owner_sees.push(
             ok(post(&app, &owner, &format!("/api/v1/vehicle-moves/{id}/answer"), json!({ "reply": "coming", "eta_minutes": 3 })).await)
                 .await
@@ -252,7 +252,7 @@ api_test! {
         owner_sees.push(text);
         owner_sees.push(ok(app.get(&format!("/api/v1/vehicle-move-links/{link}")).await).await.to_string());
         owner_sees.push(app.get(&format!("/m/{link}")).await.text().await.unwrap());
-        driver_sees.push(ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await.to_string());
+        driver_sees.push(ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await["items"].clone().to_string());
 
         for seen in &owner_sees {
             for form in phone_forms(JIA) {
@@ -313,7 +313,7 @@ api_test! {
             let id = v["id"].as_str().unwrap();
             let reported = ok(post(&app, &owner, &format!("/api/v1/vehicle-moves/{id}/report"), json!({})).await).await;
             assert_eq!(reported["can_report"], false);
-            let queue = ok(get(&app, &traffic, "/api/v1/staff/vehicle-moves").await).await;
+            let queue = ok(get(&app, &traffic, "/api/v1/staff/vehicle-moves").await).await["items"].clone();
             assert!(queue.as_array().unwrap().iter().any(|m| m["id"] == id && m["report_open"] == true));
             let done =
                 ok(post(&app, &traffic, &format!("/api/v1/staff/vehicle-moves/{id}/actions"), json!({ "action": "confirm_malicious" })).await).await;
@@ -514,7 +514,7 @@ api_test! {
             assert_eq!(first, read, "{key}");
             assert_eq!(created(&app, &driver, key, &body).await, first, "{key}: a retry answers the same");
         }
-        let list = ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await;
+        let list = ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await["items"].clone();
         assert_eq!(list.as_array().unwrap().len(), 3, "retries add nothing");
     }
 }
@@ -529,7 +529,7 @@ api_test! {
         std::fs::write(blobs.join("moves"), b"not a folder").unwrap();
         expect_problem(create(&app, &driver, "k1", &request("皖S·D0002")).await, StatusCode::INTERNAL_SERVER_ERROR, "internal")
             .await;
-        let list = ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await;
+        let list = ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await["items"].clone();
         assert!(list.as_array().unwrap().is_empty(), "nothing was committed");
         // The disk is back: the driver's retry goes through, once, with both photos and no leftovers.
         std::fs::remove_file(blobs.join("moves")).unwrap();
@@ -592,7 +592,7 @@ api_test! {
         expect_problem(answer, StatusCode::NOT_FOUND, "not_found").await;
         let msg = post(&app, &third, &format!("/api/v1/vehicle-moves/{id}/messages"), json!({ "text": "你好" })).await;
         expect_problem(msg, StatusCode::NOT_FOUND, "not_found").await;
-        assert_eq!(ok(get(&app, &third, "/api/v1/vehicle-moves").await).await, json!([]));
+        assert_eq!(ok(get(&app, &third, "/api/v1/vehicle-moves").await).await["items"].clone(), json!([]));
         // The requester cannot answer for the owner.
         let own = post(&app, &driver, &format!("/api/v1/vehicle-moves/{id}/answer"), json!({ "reply": "cannot" })).await;
         expect_problem(own, StatusCode::NOT_FOUND, "not_found").await;
@@ -633,7 +633,7 @@ api_test! {
         let body = expect_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
         assert_eq!(body["retry_after"].as_u64(), Some(wait));
         // Nothing was created, and nothing more went to the phone.
-        assert_eq!(ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await, json!([]));
+        assert_eq!(ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await["items"].clone(), json!([]));
         assert_eq!(app.outbox(BING).await.len(), 5);
         app.advance(wait);
         let driver = token(&app, JIA).await;
@@ -687,7 +687,7 @@ api_test! {
         body["photos"][1] = json!(base64::engine::general_purpose::STANDARD.encode(&noise));
         let p = expect_problem(create(&app, &driver, "k1", &body).await, StatusCode::BAD_REQUEST, "photo_unreadable").await;
         assert_eq!(p["errors"][0]["field"], "photos");
-        assert_eq!(ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await, json!([]));
+        assert_eq!(ok(get(&app, &driver, "/api/v1/vehicle-moves").await).await["items"].clone(), json!([]));
         let moves = app.data_dir.path().join("blobs").join("moves");
         assert!(!moves.exists() || std::fs::read_dir(&moves).unwrap().count() == 0, "no photo file was kept");
         assert!(app.outbox(BING).await.is_empty(), "the owner was not told");

@@ -86,3 +86,31 @@ api_test!(
         assert!(spec["components"]["securitySchemes"].get("bearer").is_some());
     }
 );
+
+api_test!(
+    async fn every_list_takes_cursor_and_limit_and_answers_a_page(backend) {
+        let app = spawn_app(backend).await;
+        let spec: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+        for path in [
+            "/api/v1/bills",
+            "/api/v1/applications",
+            "/api/v1/pickup-stations",
+            "/api/v1/cases",
+            "/api/v1/vehicle-moves",
+            "/api/v1/staff/applications",
+            "/api/v1/staff/vehicle-moves",
+        ] {
+            let op = &spec["paths"][path]["get"];
+            let params: Vec<&str> =
+                op["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+            assert!(params.contains(&"cursor") && params.contains(&"limit"), "{path}: {params:?}");
+            let mut schema = &op["responses"]["200"]["content"]["application/json"]["schema"];
+            if let Some(name) = schema["$ref"].as_str() {
+                schema = &spec["components"]["schemas"][name.rsplit('/').next().unwrap()];
+            }
+            let props = &schema["properties"];
+            assert!(props.get("items").is_some() && props.get("next_cursor").is_some(), "{path}: {schema}");
+            assert!(op["responses"].get("400").is_some(), "{path}: invalid_page is documented");
+        }
+    }
+);

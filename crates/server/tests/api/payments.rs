@@ -174,7 +174,7 @@ api_test!(
         assert!(due["source"].as_str().unwrap().contains("行政处罚法"));
 
         // The scanned bill is now the resident's: listed and readable.
-        let list: Value = get(&app, &t, "/api/v1/bills").await.json().await.unwrap();
+        let list: Value = get(&app, &t, "/api/v1/bills").await.json::<Value>().await.unwrap()["items"].clone();
         assert_eq!(list.as_array().unwrap().len(), 1);
         assert_eq!(list[0]["bill_id"], bill.id);
         let res = get(&app, &t, &format!("/api/v1/bills/{}", bill.id)).await;
@@ -246,7 +246,7 @@ api_test!(
         )
         .await;
         // Nothing was granted by the refused scans.
-        let list: Value = get(&app, &t, "/api/v1/bills").await.json().await.unwrap();
+        let list: Value = get(&app, &t, "/api/v1/bills").await.json::<Value>().await.unwrap()["items"].clone();
         assert_eq!(list.as_array().unwrap().len(), 0);
     }
 );
@@ -513,7 +513,7 @@ api_test!(
             expect_problem(get(&app, &other, &path).await, StatusCode::NOT_FOUND, "not_found").await;
         }
         expect_problem(order_req(&app, &other, &fine().id, "k").await, StatusCode::NOT_FOUND, "not_found").await;
-        let list: Value = get(&app, &other, "/api/v1/bills").await.json().await.unwrap();
+        let list: Value = get(&app, &other, "/api/v1/bills").await.json::<Value>().await.unwrap()["items"].clone();
         assert!(list.as_array().unwrap().is_empty());
         // Without a token: 401.
         expect_problem(app.get("/api/v1/bills").await, StatusCode::UNAUTHORIZED, "unauthorized").await;
@@ -526,7 +526,7 @@ api_test!(
         let t = token(&app, "19900000002").await;
         let me: Value = app.me(&t).await.json().await.unwrap();
         let user_id = me["user_id"].as_str().unwrap().to_owned();
-        let list: Value = get(&app, &t, "/api/v1/bills").await.json().await.unwrap();
+        let list: Value = get(&app, &t, "/api/v1/bills").await.json::<Value>().await.unwrap()["items"].clone();
         assert!(list.as_array().unwrap().is_empty());
         // As face verification would: the account is bound to 演示用户乙's ID number.
         let pool = app.db().await;
@@ -542,7 +542,7 @@ api_test!(
         .await
         .unwrap();
         pool.close().await;
-        let list: Value = get(&app, &t, "/api/v1/bills").await.json().await.unwrap();
+        let list: Value = get(&app, &t, "/api/v1/bills").await.json::<Value>().await.unwrap()["items"].clone();
         let list = list.as_array().unwrap();
         assert_eq!(list.len(), 2);
         assert!(list[0]["due_on"].as_str().unwrap() >= list[1]["due_on"].as_str().unwrap());

@@ -86,7 +86,7 @@ api_test!(
         let mut body = request("皖SD0004");
         body["note"] = json!("马上\u{FEFF}来");
         refused(post(&app, &driver, "/api/v1/vehicle-moves", body).await, "note", "U+FEFF").await;
-        assert_eq!(get(&app, &driver, "/api/v1/vehicle-moves").await.as_array().unwrap().len(), 0, "nothing stored");
+        assert_eq!(get(&app, &driver, "/api/v1/vehicle-moves").await["items"].as_array().unwrap().len(), 0, "nothing stored");
         app.run_jobs().await;
         assert!(app.outbox(BING).await.is_empty(), "the owner is not told of a refused request");
 
