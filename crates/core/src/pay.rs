@@ -19,9 +19,9 @@ const ORDER_ATTEMPTS: u32 = 3;
 /// Bill codes start with this (see docs/bill-qr-format.md); anything else is not ours.
 const BILL_PREFIX: &str = "JTB";
 
-#[derive(Default)]
 pub(crate) const BILLS: List = List { path: "/api/v1/bills", authed: true };
 
+#[derive(Default)]
 pub(crate) struct Payments {
     /// bill id → the Idempotency-Key of its order request, until the server answered it.
     keys: Mutex<HashMap<String, String>>,
