@@ -259,7 +259,7 @@ api_test!(
         let t = verified(&app, JIA).await;
         let list: Value =
             app.client.get(format!("{}/api/v1/cases", app.url)).bearer_auth(&t).send().await.unwrap().json().await.unwrap();
-        assert_eq!(list[0]["officer"], "民警 张某");
+        assert_eq!(list["items"][0]["officer"], "民警 张某");
         assert!(!list.to_string().contains("JT1001"));
     }
 );

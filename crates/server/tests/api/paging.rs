@@ -68,7 +68,14 @@ async fn walk(app: &TestApp, token: &str, path: &str, limit: u32) -> Vec<Vec<Str
         let res = get(app, token, &url).await;
         assert_eq!(res.status(), StatusCode::OK, "{url}");
         let page: Value = res.json().await.unwrap();
-        pages.push(page["items"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect());
+        pages.push(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["id"].as_str().or(v["bill_id"].as_str()).unwrap().to_owned())
+                .collect(),
+        );
         match page["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => break,
