@@ -37,11 +37,19 @@ fn studio_portrait() -> Vec<u8> {
     png
 }
 
+/// 演示用户乙: his registry photo is obama.jpg, so the studio portrait made from it is his own photo.
+const PORTRAIT_OWNER: &str = "19900000002";
+
 /// As face verification would: the demo account is bound to 演示用户甲's identity.
 pub async fn verify_demo_resident(server_dir: &Path) {
+    verify_demo_resident_as(server_dir, DEMO_PHONE).await;
+}
+
+/// The signed-in demo account bound to the identity of the demo resident with this phone.
+pub async fn verify_demo_resident_as(server_dir: &Path, phone: &str) {
     let db = jingtong_server::db::connect(&jingtong_server::db::sqlite_url(server_dir)).await.unwrap();
     let demo: Value = serde_json::from_str(jingtong_server::demo::FIXTURE).unwrap();
-    let person = demo["residents"].as_array().unwrap().iter().find(|r| r["phone"] == DEMO_PHONE).unwrap()["id"]
+    let person = demo["residents"].as_array().unwrap().iter().find(|r| r["phone"] == phone).unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -115,7 +123,8 @@ async fn replacement_from_home_to_posted_surviving_a_kill_mid_form() {
     let mut app = App::launch(&server.url(), &env).await;
     sign_in_demo(&mut app, &server.url()).await;
     app.click(r#"[data-testid="face-prompt"] .van-dialog__cancel"#).await;
-    verify_demo_resident(&server_dir).await;
+    // The ID photo is checked against the applicant's registry photo: apply as the portrait's owner.
+    verify_demo_resident_as(&server_dir, PORTRAIT_OWNER).await;
     let before = app.interactions;
 
     // Photo step: a portrait checked and cropped on the device.
@@ -181,7 +190,8 @@ async fn replacement_for_pickup_from_home_to_submitted_in_eight_interactions() {
     let mut app = App::launch(&server.url(), &env).await;
     sign_in_demo(&mut app, &server.url()).await;
     app.click(r#"[data-testid="face-prompt"] .van-dialog__cancel"#).await;
-    verify_demo_resident(&server_dir).await;
+    // The ID photo is checked against the applicant's registry photo: apply as the portrait's owner.
+    verify_demo_resident_as(&server_dir, PORTRAIT_OWNER).await;
     let before = app.interactions;
 
     open_the_form(&mut app).await;

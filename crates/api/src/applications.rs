@@ -30,6 +30,9 @@ pub mod rules {
     pub const TRACKING_MAX_CHARS: usize = 40;
     /// Applications a resident may create per day (stops a runaway client making bills).
     pub const CREATES_PER_DAY: i64 = 10;
+    /// Uploaded ID photos the server checks per resident per day (each costs a face match; a resident
+    /// retaking a refused photo has plenty).
+    pub const PHOTO_CHECKS_PER_DAY: i64 = 20;
 }
 
 /// How the ID photo reaches the card office.
@@ -475,9 +478,12 @@ pub struct ApplicationView {
     #[ts(optional, type = "number")]
     pub working_days_left: Option<i64>,
     pub time_limit_source: String,
-    /// How long the new card will be valid, by age at application.
+    /// How long the new card will be valid: by age at application, or months from issue (temporary card).
     #[schema(value_type = Object)]
     pub validity: Validity,
+    /// The end date (YYYY-MM-DD) of a card with a validity in months, once it is issued.
+    #[ts(optional)]
+    pub valid_until: Option<String>,
     #[ts(optional)]
     pub rejection: Option<Rejection>,
     pub can_withdraw: bool,
@@ -500,7 +506,7 @@ impl std::fmt::Debug for StaffSessionRequest {
 }
 
 /// One application in a clerk's queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct StaffApplication {
     pub id: String,
     #[schema(value_type = String)]
@@ -513,6 +519,13 @@ pub struct StaffApplication {
     pub created_at: String,
     pub deadline: Option<String>,
     pub tracking_number: Option<String>,
+    /// The uploaded photo's match with the registry photo was borderline (or there was nothing to compare
+    /// with): compare the two before accepting.
+    pub photo_review: bool,
+    /// That match as an SFace cosine (1 = the same picture), when it was computed.
+    pub photo_match: Option<f32>,
+    /// A temporary card's end date (YYYY-MM-DD), once issued.
+    pub valid_until: Option<String>,
 }
 
 #[cfg(test)]

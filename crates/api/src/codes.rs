@@ -143,6 +143,15 @@ catalogue! {
     IdPhotoInvalid = "id_photo_invalid", 422,
         "证件照文件有误，请重新拍摄或选择照片。", "The ID photo file is not usable. Take or choose the photo again.",
         "The upload is not a 358×441 JPEG of at most 60 KB, as the app's photo check makes it.", "Go back to the photo step and let the app check the photo again.";
+    IdPhotoNoFace = "id_photo_no_face", 422,
+        "证件照中未检测到人脸，请重新拍摄本人正面照片。", "No face was found in the ID photo. Take a frontal photo of yourself again.",
+        "The server's check of the uploaded ID photo found no face in it.", "Go back to the photo step and take or choose a photo that shows your whole face.";
+    IdPhotoGeometry = "id_photo_geometry", 422,
+        "证件照中人像的大小或位置不符合标准，请让应用重新裁剪照片。", "The face's size or position in the ID photo is not as the standard requires. Let the app crop the photo again.",
+        "The server's check of the uploaded photo measured a face width, head top or eye line outside GA 461.", "Go back to the photo step and let the app check and crop the photo again.";
+    IdPhotoOtherPerson = "id_photo_other_person", 422,
+        "证件照与您登记的本人照片不符，请上传您本人的照片。", "The ID photo does not show you. Upload a photo of yourself.",
+        "The face in the ID photo does not match the registry photo of the verified applicant (another person's photo).", "Take a new photo of yourself; if you think this is wrong, have the photo taken at a police service window.";
     IdPhotoRequired = "id_photo_required", 400,
         "邮寄领证须在线上传证件照。", "For delivery by post, upload an ID photo now.",
         "A photo taken at the station needs a visit; posting the card means no visit.", "Take or choose a photo, or choose pickup at a station.";
@@ -167,6 +176,9 @@ catalogue! {
     ApplicationOpenExists = "application_open_exists", 409,
         "您已有一笔同类证件的申请正在办理，请勿重复申请。", "You already have an application for this card in progress.",
         "One open application per person and card kind (resident or temporary ID card).", "Open “My applications” to follow it, or withdraw it before applying again.";
+    TemporaryCardNoPendingApplication = "temporary_card_no_pending_application", 409,
+        "临时居民身份证仅在居民身份证申领、换领、补领期间办理，请先申请居民身份证。", "A temporary ID card is issued only while your resident ID card application is in progress. Apply for the resident ID card first.",
+        "临时居民身份证管理办法 第二条: a temporary card is for a resident whose ID card is being applied for, renewed or replaced; this person has no such application open.", "Apply for your resident ID card (first card, renewal or replacement) first, then apply for the temporary card.";
     ApplicationStateConflict = "application_state_conflict", 409,
         "该申请当前状态不能进行此操作。", "This cannot be done in the application's current state.",
         "For example withdrawing after a clerk accepted, or marking a pickup card as posted.", "Reload the application to see its state.";
@@ -221,6 +233,12 @@ catalogue! {
     FaceReplay = "face_replay", 422,
         "照片疑似重复或翻拍，请使用实时拍摄的照片。", "The photos look copied. Please use photos taken live.",
         "Two frames are the same file or practically identical images.", "Take each photo live, doing the movement asked for.";
+    FaceFramesAlike = "face_frames_alike", 422,
+        "几张照片像是同一张照片，请按提示实时完成每个动作。", "The photos look like one picture used several times. Do each movement live when asked.",
+        "Two frames of one challenge are the same picture cropped, scaled, mirrored or re-encoded, or too alike to be separate captures.", "Start again and take each photo live with the app's camera, doing the movement asked for.";
+    FaceNotFrontal = "face_not_frontal", 422,
+        "第一张照片须正对镜头，请重新开始。", "The first photo must face the camera. Please start again.",
+        "The first frame of a challenge is not frontal (head turned or nodding).", "Look straight into the camera for the first photo, then do the movements asked for.";
     FaceMismatch = "face_mismatch", 422,
         "人脸与登记照片不一致，认证未通过。", "Your face does not match the registered photo.",
         "The face does not match the registry photo, or the frames show different people.", "Try again in good light; if it still fails, visit a police service window.";

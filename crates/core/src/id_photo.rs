@@ -7,51 +7,11 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{DynamicImage, GenericImageView, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use jingtong_api::ErrorCode;
-use jingtong_face::{check_frame, decode_image, estimate_pose, FaceEngine, FrameAnalysis, LocalEngine, Thresholds};
+use jingtong_face::{check_frame, decode_image, FaceEngine, FrameAnalysis, LocalEngine, Thresholds};
 use serde::{Deserialize, Serialize};
 
-/// GA 461-2004 《居民身份证制证用数字相片技术要求》 geometry, and the upload size limit.
-#[derive(Debug, Clone, Copy)]
-pub struct Spec {
-    pub width: u32,
-    pub height: u32,
-    /// Face width in the output, ±`face_width_tolerance`.
-    pub face_width: f32,
-    pub face_width_tolerance: f32,
-    /// Head top between these many pixels from the top edge.
-    pub head_top_min: f32,
-    pub head_top_max: f32,
-    /// The eye line at least this many pixels above the bottom edge.
-    pub eye_line_min_from_bottom: f32,
-    /// Largest upscaling of the source (more means a blurred photo).
-    pub max_upscale: f32,
-    /// Background: mean luma of the margins at least this, spread at most that.
-    pub background_min_luma: f32,
-    pub background_max_spread: f32,
-    /// Largest JPEG accepted by the upload (a platform limit, not part of GA 461).
-    pub max_bytes: usize,
-    /// Largest head turn, in degrees, for a frontal photo.
-    pub max_yaw_deg: f32,
-}
-
-pub const GA_461: Spec = Spec {
-    width: 358,
-    height: 441,
-    face_width: 207.0,
-    face_width_tolerance: 14.0,
-    head_top_min: 7.0,
-    head_top_max: 21.0,
-    eye_line_min_from_bottom: 207.0,
-    max_upscale: 1.6,
-    background_min_luma: 170.0,
-    background_max_spread: 28.0,
-    max_bytes: 60 * 1024,
-    max_yaw_deg: 12.0,
-};
-
-/// Where the head top is: the eyes sit about halfway down the head, so the top is about as far above
-/// the eye line as the chin (the face box's bottom) is below it, times this factor.
-const HEAD_ABOVE_EYES: f32 = 0.95;
+use jingtong_face::id_photo::{is_frontal, plain_light_background, HEAD_ABOVE_EYES};
+pub use jingtong_face::id_photo::{Spec, GA_461};
 
 /// What the resident sees before upload: the cropped photo and its measurements, or the problem.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -237,7 +197,7 @@ fn process_scaled(
         Ok(f) => *f,
         Err(p) => return done(fail(p.code().parse().unwrap_or(ErrorCode::FaceFrameInvalid))),
     };
-    if estimate_pose(&face).yaw.abs() > spec.max_yaw_deg {
+    if !is_frontal(&face, spec, 0.0) {
         return done(fail(ErrorCode::IdPhotoNotFrontal));
     }
     let scale = spec.face_width / face.bbox.width;
@@ -321,26 +281,6 @@ fn resize_crop(image: &DynamicImage, (x, y, w, h): (u32, u32, u32, u32), spec: &
     Resizer::new().resize(&src, &mut dst, &options).ok()?;
     drop(dst);
     Some(out)
-}
-
-/// The strips left and right of the head and above it must be light and even (a plain backdrop).
-fn plain_light_background(img: &RgbImage, (face_x, face_w): (f32, f32), spec: &Spec) -> bool {
-    let margin = (face_x - face_w * 0.25).max(0.0) as u32;
-    let right = ((face_x + face_w * 1.25) as u32).min(img.width());
-    let mut lumas = Vec::new();
-    for (x, y, p) in img.enumerate_pixels() {
-        let side = (x < margin || x >= right) && y < img.height() * 2 / 3;
-        let top = y < spec.head_top_min as u32;
-        if side || top {
-            lumas.push(0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]));
-        }
-    }
-    if lumas.len() < 100 {
-        return false;
-    }
-    let mean = lumas.iter().sum::<f32>() / lumas.len() as f32;
-    let spread = (lumas.iter().map(|l| (l - mean).powi(2)).sum::<f32>() / lumas.len() as f32).sqrt();
-    mean >= spec.background_min_luma && spread <= spec.background_max_spread
 }
 
 /// JPEG (libjpeg-turbo, 4:2:0 like a camera's) at the best quality that fits `max_bytes`.

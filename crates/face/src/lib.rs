@@ -13,6 +13,8 @@
 //!   understands; [`Thresholds`] holds every number, documented in `THRESHOLDS.md` with its evidence.
 //! * [`estimate_pose`] and [`PoseAction`] confirm challenge actions from the 5 landmarks.
 //! * [`decode_image`] decodes uploaded bytes and applies the EXIF orientation.
+//! * [`id_photo`] holds GA 461 and the check of a finished ID photo; [`liveness`] tells distinct
+//!   captures from one still shown several times.
 //!
 //! Face images and embeddings are sensitive personal information: nothing in this crate logs them,
 //! and [`Embedding`]'s `Debug` shows only its dimension.
@@ -24,6 +26,8 @@ mod detect;
 mod engine;
 mod error;
 mod fold;
+pub mod id_photo;
+pub mod liveness;
 mod pose;
 mod quality;
 

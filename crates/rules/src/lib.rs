@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod catalogue;
+pub mod face_photos;
 pub mod moves;
 pub mod sms;
 pub mod staff_sign_in;
@@ -19,6 +20,7 @@ pub use catalogue::{
     Catalogue, DeliveryOption, Material, ProvinceOverride, RuleKind, RuleSource, ServiceItem, ServiceItemId,
     ServiceItemView, ValidityRule,
 };
+pub use face_photos::{FacePhotos, PhotoVerdict};
 pub use moves::MoveRules;
 pub use sms::{SmsBudget, SmsLimits};
 pub use staff_sign_in::StaffSignIn;

@@ -3,12 +3,14 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
-/// Validity of a resident ID card. Serialised as `{"years": 10}` or `"long_term"`.
+/// Validity of a card. Serialised as `{"years": 10}`, `{"months": 3}` (a temporary card) or `"long_term"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Validity {
     Years(u8),
+    /// A fixed number of months from the issue date (临时居民身份证: three).
+    Months(u8),
     /// 长期: no end date.
     LongTerm,
 }
@@ -20,6 +22,7 @@ impl Validity {
     pub fn expiry(self, valid_from: Date) -> Option<Date> {
         match self {
             Validity::Years(n) => Some(add_years(valid_from, n)),
+            Validity::Months(n) => Some(add_months(valid_from, n)),
             Validity::LongTerm => None,
         }
     }

@@ -184,18 +184,25 @@ pub async fn load(db: &Db, keys: &Keys, blobs: &dyn BlobStore, face_testdata: &P
     }
     tx.commit().await?;
     tracing::info!(residents = file.residents.len(), "demo data loaded");
-    load_photos(db, blobs, &file, face_testdata).await
+    load_photos(db, keys, blobs, &file, face_testdata).await
 }
 
-/// Gives demo residents their registry photos, once: a resident who has one keeps it.
-async fn load_photos(db: &Db, blobs: &dyn BlobStore, file: &DemoFile, dir: &Path) -> Result<(), DemoError> {
+/// Gives demo residents their registry photos, encrypted, once: a resident who has one keeps it.
+async fn load_photos(
+    db: &Db,
+    keys: &Keys,
+    blobs: &dyn BlobStore,
+    file: &DemoFile,
+    dir: &Path,
+) -> Result<(), DemoError> {
     for (index, name) in DEMO_PHOTOS {
         let Some(r) = file.residents.get(index) else { continue };
         let (current,): (Option<String>,) = sqlx::query_as("SELECT photo_ref FROM registry_persons WHERE id = $1")
             .bind(&r.id)
             .fetch_one(&db.pool)
             .await?;
-        if current.is_some() {
+        // Photos stored before they were encrypted (not `.enc`) are replaced by encrypted ones.
+        if current.is_some_and(|r| r.ends_with(".enc")) {
             continue;
         }
         let path = dir.join(name);
@@ -207,11 +214,14 @@ async fn load_photos(db: &Db, blobs: &dyn BlobStore, file: &DemoFile, dir: &Path
                 continue;
             }
         };
-        let ext = Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("bin");
-        let key = format!("registry/{}.{ext}", r.id);
-        let sha = blobs.put(&key, &bytes).await?;
+        // Face data is sensitive personal data: the blob holds the photo encrypted, and the row the
+        // sha256 of the photo itself (checked after decryption).
+        let key = format!("registry/{}.enc", r.id);
+        let sha = crate::blobs::sha256_bytes(&bytes);
+        blobs.put(&key, &keys.encrypt(crate::registry::REGISTRY_PHOTO, &bytes)).await?;
         sqlx::query(
-            "UPDATE registry_persons SET photo_ref = $1, photo_sha256 = $2 WHERE id = $3 AND photo_ref IS NULL",
+            "UPDATE registry_persons SET photo_ref = $1, photo_sha256 = $2
+             WHERE id = $3 AND (photo_ref IS NULL OR photo_ref NOT LIKE '%.enc')",
         )
         .bind(&key)
         .bind(&sha)

@@ -58,6 +58,9 @@ pub fn clean_jpeg(bytes: &[u8], bounds: &Bounds) -> Result<Vec<u8>, ImageError> 
     if bytes.len() > bounds.max_bytes {
         return Err(ImageError::TooLarge);
     }
+    if !has_end_marker(bytes) {
+        return Err(ImageError::Unreadable);
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), ImageFormat::Jpeg);
     let mut limits = Limits::default();
     limits.max_image_width = Some(bounds.max_side);
@@ -82,6 +85,15 @@ pub fn clean_jpeg(bytes: &[u8], bounds: &Bounds) -> Result<Vec<u8>, ImageError> 
         .encode_image(&rgb)
         .map_err(|_| ImageError::Unreadable)?;
     Ok(out)
+}
+
+/// Whether the JPEG's image data is complete: an end-of-image marker (FF D9) after the first scan
+/// (FF DA). The decoder fills a cut-off file with grey and calls it a picture; this does not. In the
+/// entropy-coded data an FF byte is always followed by 00 or a restart marker, so FF D9 there is the
+/// real end (an EXIF thumbnail's own FF D9 comes before the first scan).
+fn has_end_marker(bytes: &[u8]) -> bool {
+    let Some(scan) = bytes.windows(2).position(|w| w == [0xFF, 0xDA]) else { return false };
+    bytes[scan..].windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 /// [`clean_jpeg`] off the async threads: decoding is CPU work.
@@ -153,6 +165,15 @@ mod tests {
         let mut wide = jpeg(16, 16);
         wide[sof + 7..sof + 9].copy_from_slice(&5000u16.to_be_bytes());
         assert_eq!(clean_jpeg(&wide, &MOVE_PHOTO), Err(ImageError::TooLarge));
+    }
+
+    #[test]
+    fn a_photo_cut_short_is_unreadable_though_its_header_is_whole() {
+        let whole = jpeg(320, 240);
+        assert!(clean_jpeg(&whole, &MOVE_PHOTO).is_ok());
+        for keep in [whole.len() - 2, whole.len() * 3 / 4, whole.len() / 2] {
+            assert_eq!(clean_jpeg(&whole[..keep], &MOVE_PHOTO), Err(ImageError::Unreadable), "{keep} bytes");
+        }
     }
 
     #[test]

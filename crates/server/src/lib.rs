@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod face_check;
 pub mod headers;
 pub mod hot;
 pub mod idempotency;

@@ -12,6 +12,9 @@ use crate::crypto::Keys;
 use crate::db::Db;
 use crate::demo::{ID_NUMBER, NAME};
 
+/// Purpose tag of registry photos in the blob store: they are stored encrypted, like all face data.
+pub const REGISTRY_PHOTO: &str = "registry_photo";
+
 /// A registry entry. `Debug` hides the name.
 #[derive(Clone)]
 pub struct RegistryPerson {
@@ -80,9 +83,11 @@ impl PopulationRegistry for LocalRegistry {
         let Some((key, sha)) = &person.photo else {
             return Ok(None);
         };
-        let Some(bytes) = self.blobs.get(key).await? else {
+        let Some(stored) = self.blobs.get(key).await? else {
             return Ok(None);
         };
+        let bytes =
+            self.keys.decrypt(REGISTRY_PHOTO, &stored).map_err(|_| RegistryError::Corrupt(person.id.clone()))?;
         if &sha256_bytes(&bytes) != sha {
             return Err(RegistryError::PhotoChecksum(person.id.clone()));
         }

@@ -31,9 +31,13 @@ deadline?: string,
  */
 working_days_left?: number, time_limit_source: string, 
 /**
- * How long the new card will be valid, by age at application.
+ * How long the new card will be valid: by age at application, or months from issue (temporary card).
  */
-validity: Validity, rejection?: Rejection, can_withdraw: boolean, 
+validity: Validity, 
+/**
+ * The end date (YYYY-MM-DD) of a card with a validity in months, once it is issued.
+ */
+valid_until?: string, rejection?: Rejection, can_withdraw: boolean, 
 /**
  * What the resident does next, in the request's language.
  */

@@ -209,6 +209,8 @@ const en: Messages = {
     whatToDo: 'What you can do',
     validity: 'New card valid for',
     validityYears: '{n} years',
+    validityMonths: '{n} months from issue',
+    validUntil: 'until {date}',
     longTerm: 'Long-term',
     fee: 'Fee',
     timeline: 'History',

@@ -209,6 +209,8 @@ const zhCN = {
     whatToDo: '您可以',
     validity: '新证有效期',
     validityYears: '{n} 年',
+    validityMonths: '自签发之日起 {n} 个月',
+    validUntil: '至 {date}',
     longTerm: '长期',
     fee: '费用',
     timeline: '办理记录',

@@ -13,19 +13,17 @@ use sqlx::SqlitePool;
 
 use crate::support::{self, Server};
 
-/// 演示用户甲 and 乙 (fixtures/demo.json, fictional).
-const JIA: &str = "19900000001";
-const YI: &str = "19900000002";
+/// A: 演示用户乙, who files with his own ID photo (support::own_id_photo); B: 演示用户甲
+/// (fixtures/demo.json, fictional).
+const JIA: &str = support::PHOTO_OWNER;
+const YI: &str = "19900000001";
 const DRAFT: &str = "apply:id_card_replacement";
 const MARKER: &str = "MARKER-shared-pc-draft";
 
 fn request() -> ApplicationRequest {
-    let img = image::RgbImage::from_fn(358, 441, |x, y| image::Rgb([238, 238 - (y % 5) as u8, 236 + (x % 3) as u8]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
     ApplicationRequest {
         item: ServiceItemId::IdCardReplacement,
-        photo: PhotoInput::Upload { jpeg_base64: base64::engine::general_purpose::STANDARD.encode(out.into_inner()) },
+        photo: PhotoInput::Upload { jpeg_base64: support::own_id_photo() },
         delivery: DeliveryInput::Pickup { station_id: "st-shushan".into() },
         loss_date: Some("2026-11-01".into()),
         damage_description: None,

@@ -11,16 +11,13 @@ use serde_json::json;
 
 use crate::support::{self, Cutter};
 
-/// 演示用户甲 (fixtures/demo.json, fictional).
-const JIA: &str = "19900000001";
+/// The applicant: 演示用户乙, whose own ID photo the tests upload (see support::own_id_photo).
+const APPLICANT: &str = support::PHOTO_OWNER;
 const JIA_ID_NUMBER_PREFIX: &str = "34010420";
 const DRAFT: &str = "apply:id_card_replacement";
 
 fn ga461_jpeg() -> String {
-    let img = image::RgbImage::from_fn(358, 441, |x, y| image::Rgb([238, 238 - (y % 5) as u8, 236 + (x % 3) as u8]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-    base64::engine::general_purpose::STANDARD.encode(out.into_inner())
+    support::own_id_photo()
 }
 
 fn replacement() -> ApplicationRequest {
@@ -49,8 +46,8 @@ async fn submitted_while_the_server_is_unreachable_it_is_created_once_when_it_re
     let dir = tempfile::tempdir().unwrap();
     let service = support::unique_service();
     let core = support::open(dir.path(), &server.url, &service).await;
-    let me = support::sign_in(&core, &server.url, JIA).await;
-    server.verify(&me.user_id, JIA).await;
+    let me = support::sign_in(&core, &server.url, APPLICANT).await;
+    server.verify(&me.user_id, APPLICANT).await;
     let request = replacement();
     core.draft_save(DRAFT, &draft(&request)).await.unwrap();
 
@@ -84,8 +81,8 @@ async fn a_lost_answer_is_sent_again_with_the_same_key_and_makes_one_application
     let dir = tempfile::tempdir().unwrap();
     let service = support::unique_service();
     let core = support::open(dir.path(), &cutter.url, &service).await;
-    let me = support::sign_in(&core, &server.url, JIA).await;
-    server.verify(&me.user_id, JIA).await;
+    let me = support::sign_in(&core, &server.url, APPLICANT).await;
+    server.verify(&me.user_id, APPLICANT).await;
     let request = replacement();
     core.draft_save(DRAFT, &draft(&request)).await.unwrap();
 
@@ -105,7 +102,7 @@ async fn a_refused_application_says_why_and_keeps_the_draft() {
     let server = support::server().await;
     let dir = tempfile::tempdir().unwrap();
     let core = support::open(dir.path(), &server.url, &support::unique_service()).await;
-    support::sign_in(&core, &server.url, JIA).await;
+    support::sign_in(&core, &server.url, APPLICANT).await;
     let request = replacement();
     core.draft_save(DRAFT, &draft(&request)).await.unwrap();
     // Not verified yet: the server refuses, the resident reads why, nothing waits in the outbox.

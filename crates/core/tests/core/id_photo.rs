@@ -49,9 +49,13 @@ fn a_portrait_on_a_plain_backdrop_becomes_a_ga_461_photo() {
     assert!((7.0..=21.0).contains(&p.head_top_px), "head top {}", p.head_top_px);
     assert!(p.eye_line_from_bottom_px >= 207.0, "eye line {}", p.eye_line_from_bottom_px);
     // The result is itself a photo with one face of the standard width.
-    let again = e.analyze(&decode_image(&jpeg).unwrap()).unwrap();
+    let decoded = decode_image(&jpeg).unwrap();
+    let again = e.analyze(&decoded).unwrap();
     assert_eq!(again.faces.len(), 1);
     assert!((again.faces[0].bbox.width - 207.0).abs() <= 14.0, "{}", again.faces[0].bbox.width);
+    // The server checks the upload again: what the device makes passes there.
+    let checked = jingtong_face::id_photo::check_ga461(&decoded, &again, &GA_461);
+    assert!(checked.is_ok(), "{checked:?}");
 }
 
 #[test]

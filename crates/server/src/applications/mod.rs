@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use jingtong_api::applications::rules::CREATES_PER_DAY;
+use jingtong_api::applications::rules::{CREATES_PER_DAY, PHOTO_CHECKS_PER_DAY};
 use jingtong_api::applications::{
     Actor, ApplicationRequest, ApplicationStatus, ApplicationView, PickupStation, ValidApplication, ValidDelivery,
 };
@@ -28,6 +28,7 @@ use crate::auth::AuthUser;
 use crate::crypto::sha256_hex;
 use crate::demo::{ID_NUMBER, NAME};
 use crate::error::{ApiJson, ApiProblem};
+use crate::face_check;
 use crate::idempotency;
 use crate::images;
 use crate::paging::Paging;
@@ -146,8 +147,13 @@ pub async fn list_stations(
         (status = 400, description = "A field is wrong: `errors` lists each with its code", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`verification_required` or `forbidden`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`application_open_exists`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`id_photo_invalid` or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`application_open_exists`; `temporary_card_no_pending_application`: a temporary card \
+            needs an open resident ID card application", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`id_photo_invalid`, `id_photo_no_face`, `id_photo_geometry`, `id_photo_not_frontal`, \
+            `id_photo_background`, `face_several`, `id_photo_other_person` (not the applicant's face) or \
+            `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: the face engine is not available", body = Problem,
+            content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -182,6 +188,22 @@ fn field_problem(errors: Vec<(&'static str, ErrorCode)>) -> ApiProblem {
     errors.into_iter().fold(ApiProblem::new(code), |p, (f, c)| p.field(f, c))
 }
 
+/// 临时居民身份证管理办法 第二条: a temporary card is for a resident whose resident ID card is being
+/// applied for, renewed or replaced, so one such application must be open.
+async fn require_pending_resident_card(state: &AppState, person_id: &str) -> Result<(), ApiProblem> {
+    let open: Option<(String,)> = sqlx::query_as(
+        "SELECT id FROM applications WHERE person_id = $1 AND card_kind = 'resident'
+           AND status IN ('awaiting_payment', 'submitted', 'accepted', 'in_production', 'ready_for_pickup', 'posted')",
+    )
+    .bind(person_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    match open {
+        Some(_) => Ok(()),
+        None => Err(ApiProblem::new(ErrorCode::TemporaryCardNoPendingApplication)),
+    }
+}
+
 /// The server's own look at the photo: a real JPEG of exactly the GA 461 size.
 fn check_photo_pixels(bytes: &[u8]) -> Result<(), ApiProblem> {
     use jingtong_api::applications::rules::{PHOTO_HEIGHT, PHOTO_WIDTH};
@@ -204,12 +226,33 @@ async fn create(
     let catalogue = Catalogue::load();
     let item = catalogue.item(req.item);
     let mut valid: ValidApplication = req.parse(today, &item.delivery).map_err(field_problem)?;
+    let who = applicant(state, user).await?;
+    if req.item == ServiceItemId::TemporaryIdCard {
+        require_pending_resident_card(state, &who.person_id).await?;
+    }
+    let mut photo_match = None;
     if let Some(photo) = valid.photo.take() {
         check_photo_pixels(&photo)?;
         // Decoded in full and re-encoded: what is kept carries no metadata from the phone.
         let clean = images::clean_jpeg_blocking(photo, images::ID_PHOTO)
             .await
             .map_err(|e| ApiProblem::new(e.code()).field("photo", e.code()))?;
+        // The server decides: GA 461 again, and the applicant's own face, before any fee. Each check
+        // costs a face match, so it has its own daily limit.
+        let limit = Limit { max_hits: PHOTO_CHECKS_PER_DAY, window_ms: 24 * 3600 * 1000 };
+        let mut conn = state.db.pool.acquire().await?;
+        let bucket = format!("id-photo-check:user:{}", user.user_id);
+        if let Some(wait) = ratelimit::hit(&mut conn, &bucket, &limit, state.now_ms()).await? {
+            return Err(ApiProblem::new(ErrorCode::RateLimited).retry_after(wait));
+        }
+        drop(conn);
+        let person = state
+            .registry
+            .lookup(&who.id_number)
+            .await
+            .map_err(|e| ApiProblem::internal(&e))?
+            .ok_or_else(|| ApiProblem::new(ErrorCode::VerificationRequired))?;
+        photo_match = Some(face_check::check_id_photo(state, &person, &clean).await?);
         valid.photo = Some(clean);
     }
     let station_remote: Option<i64> = match &valid.delivery {
@@ -225,7 +268,6 @@ async fn create(
         }
         ValidDelivery::Post { .. } => None,
     };
-    let who = applicant(state, user).await?;
     let mut conn = state.db.pool.acquire().await?;
     let limit = Limit { max_hits: CREATES_PER_DAY, window_ms: 24 * 3600 * 1000 };
     if let Some(wait) = ratelimit::hit(&mut conn, &format!("application:user:{}", user.user_id), &limit, now).await? {
@@ -259,8 +301,9 @@ async fn create(
     let status = if fee_fen == 0 { ApplicationStatus::Submitted } else { ApplicationStatus::AwaitingPayment };
     let inserted = sqlx::query(
         "INSERT INTO applications (id, user_id, person_id, item, card_kind, status, province_code, delivery, station_id,
-           post_enc, photo_source, photo_enc, details_enc, fee_fen, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+           post_enc, photo_source, photo_enc, details_enc, fee_fen, created_at, updated_at, photo_match_milli,
+           photo_review)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17)
          ON CONFLICT DO NOTHING",
     )
     .bind(&id)
@@ -281,6 +324,8 @@ async fn create(
     .bind(state.keys.encrypt(DETAILS, details.to_string().as_bytes()))
     .bind(fee_fen)
     .bind(now)
+    .bind(photo_match.and_then(|m| m.milli()))
+    .bind(i64::from(photo_match.is_some_and(|m| m.review)))
     .execute(&mut *tx)
     .await?
     .rows_affected();

@@ -12,7 +12,7 @@ use jingtong_api::applications::{
 use jingtong_api::auth::{Role, TokenPair};
 use jingtong_api::page::PageQuery;
 use jingtong_api::{ErrorCode, IdNumber, Page, Problem};
-use jingtong_rules::{DeliveryOption, ServiceItemId};
+use jingtong_rules::{Catalogue, DeliveryOption, ServiceItemId};
 use serde::Deserialize;
 use tracing::instrument;
 
@@ -202,6 +202,9 @@ struct QueueRow {
     tracking_number: Option<String>,
     name_enc: Vec<u8>,
     id_number_enc: Vec<u8>,
+    photo_review: i64,
+    photo_match_milli: Option<i64>,
+    valid_until: Option<String>,
 }
 
 fn staff_view(state: &AppState, r: QueueRow) -> Result<StaffApplication, ApiProblem> {
@@ -218,11 +221,35 @@ fn staff_view(state: &AppState, r: QueueRow) -> Result<StaffApplication, ApiProb
         created_at: rfc3339(r.created_at),
         deadline: r.deadline,
         tracking_number: r.tracking_number,
+        photo_review: r.photo_review != 0,
+        photo_match: r.photo_match_milli.map(|m| m as f32 / 1000.0),
+        valid_until: r.valid_until,
     })
 }
 
+/// A card with a fixed validity in months (the temporary card: 临时居民身份证管理办法, three months) gets
+/// its end date when it is issued (ready for pickup or posted), once.
+async fn set_valid_until(
+    conn: &mut sqlx::AnyConnection,
+    application_id: &str,
+    item: &str,
+    now: i64,
+) -> Result<(), ApiProblem> {
+    let item = item.parse::<ServiceItemId>().map_err(|()| ApiProblem::internal(&"application item"))?;
+    let jingtong_rules::ValidityRule::Months { months } = Catalogue::load().item(item).validity else {
+        return Ok(());
+    };
+    let until = jingtong_rules::add_months(crate::payments::shanghai_day(now), months);
+    sqlx::query("UPDATE applications SET valid_until = COALESCE(valid_until, $1) WHERE id = $2")
+        .bind(until.to_string())
+        .bind(application_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 const QUEUE_COLUMNS: &str = "a.id, a.item, a.status, a.delivery, a.created_at, a.deadline, a.tracking_number,
-    p.name_enc, p.id_number_enc";
+    p.name_enc, p.id_number_enc, a.photo_review, a.photo_match_milli, a.valid_until";
 
 /// The clerks' queue, oldest first (first come, first served), one page at a time.
 #[utoipa::path(
@@ -290,12 +317,12 @@ pub async fn transition_application(
     })?;
     let now = state.now_ms();
     let mut tx = state.db.begin().await?;
-    let row: Option<(String, String, Option<String>)> =
-        sqlx::query_as("SELECT status, delivery, bill_id FROM applications WHERE id = $1")
+    let row: Option<(String, String, Option<String>, String)> =
+        sqlx::query_as("SELECT status, delivery, bill_id, item FROM applications WHERE id = $1")
             .bind(&application_id)
             .fetch_optional(&mut *tx)
             .await?;
-    let (status, delivery, bill_id) = row.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))?;
+    let (status, delivery, bill_id, item) = row.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))?;
     let from = ApplicationStatus::parse(&status).ok_or_else(|| ApiProblem::internal(&"status"))?;
     let delivery = if delivery == "post" { DeliveryOption::Post } else { DeliveryOption::Pickup };
     match transition(from, req.action, delivery) {
@@ -332,6 +359,9 @@ pub async fn transition_application(
                 _ => None,
             };
             event(&mut tx, &application_id, now, to, Actor::Clerk, Some(&clerk.user_id), note).await?;
+            if matches!(to, ApplicationStatus::ReadyForPickup | ApplicationStatus::Posted) {
+                set_valid_until(&mut tx, &application_id, &item, now).await?;
+            }
             if to == ApplicationStatus::Rejected && from.fee_paid() {
                 if let Some(bill_id) = &bill_id {
                     fee::after_rejection(&mut tx, bill_id, now).await?;

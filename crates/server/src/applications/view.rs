@@ -5,7 +5,7 @@ use jingtong_api::applications::{
     Actor, ApplicationEvent, ApplicationStatus, ApplicationView, DeliveryView, PickupStation, Rejection,
 };
 use jingtong_api::{IdNumber, Lang};
-use jingtong_rules::{card_validity, Catalogue, DeliveryOption, ServiceItemId};
+use jingtong_rules::{card_validity, Catalogue, DeliveryOption, ServiceItemId, Validity, ValidityRule};
 
 use super::POST;
 use crate::clock::rfc3339;
@@ -31,10 +31,12 @@ pub struct Row {
     pub reject_action: Option<String>,
     pub name_enc: Vec<u8>,
     pub id_number_enc: Vec<u8>,
+    pub valid_until: Option<String>,
 }
 
 pub const COLUMNS: &str = "a.id, a.item, a.status, a.delivery, a.station_id, a.post_enc, a.photo_source, a.fee_fen,
-    a.bill_id, a.created_at, a.deadline, a.tracking_number, a.reject_reason, a.reject_action, p.name_enc, p.id_number_enc";
+    a.bill_id, a.created_at, a.deadline, a.tracking_number, a.reject_reason, a.reject_action, p.name_enc, p.id_number_enc,
+    a.valid_until";
 
 /// `张三` → `*三`, `欧阳娜娜` → `**娜娜`: the last one or two characters, like a bank receipt.
 pub fn mask_name(name: &str) -> String {
@@ -173,7 +175,11 @@ pub async fn render(state: &AppState, row: Row, lang: Lang) -> Result<Applicatio
         deadline: deadline.map(|d| d.to_string()),
         working_days_left,
         time_limit_source: rule.time_limit_source.clone(),
-        validity: card_validity(id_number.birth_date(), created_day),
+        validity: match rule.validity {
+            ValidityRule::ByAge => card_validity(id_number.birth_date(), created_day),
+            ValidityRule::Months { months } => Validity::Months(months),
+        },
+        valid_until: row.valid_until.clone(),
         rejection: match (row.reject_reason, row.reject_action) {
             (Some(reason), Some(what_to_do)) if status == ApplicationStatus::Rejected => {
                 Some(Rejection { reason, what_to_do })

@@ -4,16 +4,13 @@
 //! returns: nothing of them survives but their sha256 and the scores (no embedding, no pixels).
 
 use jingtong_api::ErrorCode;
+use jingtong_face::liveness::{self, Signature, StillLimits};
 use jingtong_face::{
     check_frame, decode_image, estimate_pose, Embedding, Face, FaceEngine, FaceError, FrameProblem, PoseAction,
     Thresholds,
 };
+use jingtong_rules::FacePhotos;
 use serde_json::{json, Value};
-
-/// Two frames whose embeddings are this close…
-pub const REPLAY_COSINE: f32 = 0.995;
-/// …and whose landmarks all lie within this many pixels are the same picture sent twice.
-pub const REPLAY_LANDMARK_PX: f32 = 1.0;
 
 /// The outcome: `reason` is `None` when verified. `scores` is what gets recorded (no biometrics).
 #[derive(Debug)]
@@ -38,10 +35,29 @@ fn reject(reason: ErrorCode, scores: Value) -> Result<Verdict, FaceError> {
     Ok(Verdict { reason: Some(reason), scores })
 }
 
+/// The liveness limits of the rules data.
+pub fn still_limits(rules: &FacePhotos) -> StillLimits {
+    let s = &rules.stills;
+    StillLimits {
+        face_bits: s.face_bits,
+        region_bits: s.region_bits,
+        shape: s.shape,
+        shape_face_bits: s.shape_face_bits,
+        pair_cosine: s.pair_cosine,
+    }
+}
+
+/// Whether a refusal means the files were unusable (they did not decode or showed no face): such an
+/// attempt is given back, it does not count against the day's five.
+pub fn is_bad_file(reason: ErrorCode) -> bool {
+    matches!(reason, ErrorCode::FaceFrameInvalid | ErrorCode::FaceNone)
+}
+
 /// Decides one attempt. `frames[0]` is frontal, `frames[i]` shows `actions[i - 1]`; `hashes` are the
 /// frames' sha256. Checks, in order: no duplicate files, every frame decodes and shows exactly one good
-/// face doing the requested action, no two frames are near-identical, all frames show one person, and
-/// that person matches the registry photo.
+/// face doing the requested action (the first one facing the camera), no two frames are one picture
+/// (cropped, scaled, mirrored, re-encoded or too alike: see `jingtong_face::liveness`), all frames show
+/// one person, and that person matches the registry photo.
 pub fn decide(
     engine: &dyn FaceEngine,
     frames: Vec<Vec<u8>>,
@@ -58,8 +74,11 @@ pub fn decide(
             return reject(ErrorCode::FaceReplay, scores);
         }
     }
+    let rules = FacePhotos::load();
+    let limits = still_limits(rules);
     let mut faces: Vec<Face> = Vec::new();
     let mut embeddings: Vec<Embedding> = Vec::new();
+    let mut signatures: Vec<Signature> = Vec::new();
     for (i, bytes) in frames.into_iter().enumerate() {
         let Ok(image) = decode_image(&bytes) else {
             return reject(ErrorCode::FaceFrameInvalid, scores);
@@ -85,29 +104,36 @@ pub fn decide(
             "yaw": pose.yaw, "pitch": pose.pitch, "roll": pose.roll, "face_width": face.bbox.width,
             "brightness": analysis.brightness, "sharpness": analysis.sharpness,
         }));
+        // Every challenge starts from a frontal face, so the actions are movements away from it.
+        let first = &rules.first_frame;
+        if i == 0 && (pose.yaw.abs() > first.max_yaw_deg || pose.pitch.abs() > first.max_pitch_deg) {
+            return reject(ErrorCode::FaceNotFrontal, scores);
+        }
+        let Some(signature) = liveness::signature(&image, &face) else {
+            return reject(ErrorCode::FaceWrongPose, scores);
+        };
+        signatures.push(signature);
         embeddings.push(engine.embed(&image, &face)?);
         faces.push(face);
     }
-    // Anti-replay: the same picture re-encoded (or one photo shown twice) looks the same to the engine.
+    // Liveness against stills: no two frames may be one picture (see jingtong_face::liveness).
     let mut pairs = Vec::new();
+    let mut alike = false;
     let mut same_person = true;
     for i in 0..embeddings.len() {
         for j in i + 1..embeddings.len() {
             let c = embeddings[i].cosine(&embeddings[j]);
-            pairs.push(json!([i, j, c]));
-            let still = faces[i]
-                .landmarks
-                .iter()
-                .zip(&faces[j].landmarks)
-                .all(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1]) <= REPLAY_LANDMARK_PX);
-            if c > REPLAY_COSINE && still {
-                scores["pair_cosines"] = json!(pairs);
-                return reject(ErrorCode::FaceReplay, scores);
-            }
+            let l = liveness::compare(&signatures[i], &signatures[j]);
+            pairs.push(json!({ "pair": [i, j], "cosine": c, "face_bits": l.face_bits, "region_bits": l.region_bits,
+                               "shape": l.shape, "mirrored": l.mirrored }));
+            alike |= c >= limits.pair_cosine || l.is_same_picture(&limits);
             same_person &= t.is_match(c);
         }
     }
-    scores["pair_cosines"] = json!(pairs);
+    scores["pairs"] = json!(pairs);
+    if alike {
+        return reject(ErrorCode::FaceFramesAlike, scores);
+    }
     if !same_person {
         return reject(ErrorCode::FaceMismatch, scores);
     }

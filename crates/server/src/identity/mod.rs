@@ -74,12 +74,13 @@ fn engine(state: &AppState) -> Result<std::sync::Arc<dyn jingtong_face::FaceEngi
 }
 
 async fn attempts_today(state: &AppState, user_id: &str, now: i64) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) AS n FROM face_challenges WHERE user_id = $1 AND created_at >= $2")
-            .bind(user_id)
-            .bind(shanghai_day_start(now))
-            .fetch_one(&state.db.pool)
-            .await?;
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) AS n FROM face_challenges WHERE user_id = $1 AND created_at >= $2 AND attempt_refunded = 0",
+    )
+    .bind(user_id)
+    .bind(shanghai_day_start(now))
+    .fetch_one(&state.db.pool)
+    .await?;
     Ok(n)
 }
 
@@ -294,6 +295,7 @@ async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result
 
 #[derive(sqlx::FromRow)]
 struct ChallengeRow {
+    created_at: i64,
     name_enc: Vec<u8>,
     id_number_enc: Vec<u8>,
     id_number_hash: String,
@@ -384,7 +386,7 @@ async fn decide_attempt(
     let Attempt { challenge_id, upload, hashes, lang, ip } = attempt;
     // Owner check in the query: another account's challenge is "not found".
     let row: Option<ChallengeRow> = sqlx::query_as(
-        "SELECT name_enc, id_number_enc, id_number_hash, nonce_hash, actions, expires_at, used_at
+        "SELECT created_at, name_enc, id_number_enc, id_number_hash, nonce_hash, actions, expires_at, used_at
          FROM face_challenges WHERE id = $1 AND user_id = $2",
     )
     .bind(challenge_id)
@@ -527,6 +529,21 @@ async fn record_decision(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    if verdict.reason.is_some_and(decide::is_bad_file) {
+        // Files that did not decode or showed no face say nothing about the person: the attempt is given
+        // back, in the same transaction as the decision (once: the challenge was claimed once).
+        sqlx::query("UPDATE face_challenges SET attempt_refunded = 1 WHERE id = $1 AND attempt_refunded = 0")
+            .bind(challenge_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE users SET face_attempts = face_attempts - 1 WHERE id = $1 AND face_day = $2 AND face_attempts > 0",
+        )
+        .bind(&user.user_id)
+        .bind(shanghai_day_start(ch.created_at))
+        .execute(&mut *tx)
+        .await?;
+    }
     if verified {
         sqlx::query(
             "UPDATE users SET verification_level = 'real_name', name_enc = $1, id_number_enc = $2,

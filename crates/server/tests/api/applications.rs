@@ -10,8 +10,11 @@ use serde_json::{json, Value};
 
 use crate::helpers::{expect_problem, file_contains, spawn_app_config, Backend, TestApp};
 
-const JIA: &str = "19900000001"; // 演示用户甲 (fixtures/demo.json, fictional)
-const YI: &str = "19900000002"; // 演示用户乙
+/// 演示用户乙 (fixtures/demo.json, fictional): his registry photo is obama.jpg, so a GA 461 photo made from
+/// another picture of him is his own (see photos.rs).
+pub const APPLICANT: &str = "19900000002";
+/// 演示用户甲: another resident.
+const OTHER: &str = "19900000001";
 const ITEM_NAME: &str = "居民身份证丢失补领";
 
 fn demo_resident(phone: &str) -> Value {
@@ -19,13 +22,9 @@ fn demo_resident(phone: &str) -> Value {
     demo["residents"].as_array().unwrap().iter().find(|r| r["phone"] == phone).unwrap().clone()
 }
 
-/// A 358×441 JPEG, as the app's GA 461 pipeline makes it.
+/// 演示用户乙's own GA 461 photo, as the app's pipeline makes it.
 pub fn ga461_jpeg() -> String {
-    use base64::Engine as _;
-    let img = image::RgbImage::from_fn(358, 441, |x, y| image::Rgb([240, 240 - (y % 7) as u8, 235 + (x % 5) as u8]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-    base64::engine::general_purpose::STANDARD.encode(out.into_inner())
+    crate::photos::base64(&crate::photos::ga461(crate::photos::YI_OWN))
 }
 
 /// Signs in and binds the account to the demo resident with this phone, as face verification would.
@@ -57,6 +56,17 @@ pub fn replacement_by_post() -> Value {
         "photo": { "kind": "upload", "jpeg_base64": ga461_jpeg() },
         "delivery": { "kind": "post", "region_code": "340104", "address": "演示路 88 号 6 栋 502 室",
                       "recipient": "测试收件人", "phone": "19900009999" },
+        "loss_date": "2026-11-01",
+    })
+}
+
+/// A replacement with the photo taken at the station: no upload, so no face check (for tests about
+/// something else: ownership, crashes).
+pub fn replacement_at_station() -> Value {
+    json!({
+        "item": "id_card_replacement",
+        "photo": { "kind": "on_site" },
+        "delivery": { "kind": "pickup", "station_id": "st-shushan" },
         "loss_date": "2026-11-01",
     })
 }
@@ -132,7 +142,7 @@ fn statuses(view: &Value) -> Vec<(String, String)> {
 api_test!(
     async fn a_replacement_is_paid_submitted_and_posted_by_a_clerk(backend) {
         let app = app(backend).await;
-        let t = verified(&app, JIA).await;
+        let t = verified(&app, APPLICANT).await;
         let res = apply(&app, &t, "apply-1", &replacement_by_post()).await;
         assert_eq!(res.status(), StatusCode::CREATED);
         let created: Value = res.json().await.unwrap();
@@ -143,7 +153,7 @@ api_test!(
         assert_eq!(created["delivery"]["recipient_masked"], "***件人");
         assert_eq!(created["delivery"]["phone_masked"], "199****9999");
         assert!(created["deadline"].is_null(), "the time limit starts with payment");
-        let me = demo_resident(JIA);
+        let me = demo_resident(APPLICANT);
         let body = created.to_string();
         for secret in [me["name"].as_str().unwrap(), me["id_number"].as_str().unwrap(), "演示路 88 号 6 栋 502 室", "19900009999"] {
             assert!(!body.contains(secret), "the view shows {secret} in clear: {body}");
@@ -200,7 +210,7 @@ api_test!(
 api_test!(
     async fn the_same_idempotency_key_makes_one_application_even_in_parallel(backend) {
         let app = app(backend).await;
-        let t = verified(&app, JIA).await;
+        let t = verified(&app, APPLICANT).await;
         let body = replacement_by_post();
         let answers = join_all((0..6).map(|_| apply(&app, &t, "same-key", &body))).await;
         let mut ids = Vec::new();
@@ -224,7 +234,7 @@ api_test!(
 api_test!(
     async fn one_open_application_per_card_kind_until_it_is_withdrawn(backend) {
         let app = app(backend).await;
-        let t = verified(&app, JIA).await;
+        let t = verified(&app, APPLICANT).await;
         let first: Value = apply(&app, &t, "k1", &renewal_at_station()).await.json().await.unwrap();
         expect_problem(apply(&app, &t, "k2", &replacement_by_post()).await, StatusCode::CONFLICT, "application_open_exists").await;
         // A temporary card is another kind of card.
@@ -260,7 +270,7 @@ api_test!(
 api_test!(
     async fn after_acceptance_the_resident_cannot_withdraw_and_a_rejection_says_what_to_do(backend) {
         let app = app(backend).await;
-        let t = verified(&app, JIA).await;
+        let t = verified(&app, APPLICANT).await;
         let created: Value = apply(&app, &t, "k1", &renewal_at_station()).await.json().await.unwrap();
         let id = created["id"].as_str().unwrap();
         pay(&app, &t, created["bill_id"].as_str().unwrap()).await;
@@ -295,10 +305,10 @@ api_test!(
     async fn wrong_fields_unverified_residents_and_bad_photos_get_clear_errors(backend) {
         let app = app(backend).await;
         // Signed in but not verified.
-        let unverified = app.sign_in(YI).await["access_token"].as_str().unwrap().to_owned();
+        let unverified = app.sign_in(OTHER).await["access_token"].as_str().unwrap().to_owned();
         expect_problem(apply(&app, &unverified, "k", &replacement_by_post()).await, StatusCode::FORBIDDEN, "verification_required").await;
 
-        let t = verified(&app, JIA).await;
+        let t = verified(&app, APPLICANT).await;
         let mut bad = replacement_by_post();
         bad["loss_date"] = json!("2999-01-01");
         bad["delivery"]["phone"] = json!("12345");
@@ -334,7 +344,7 @@ api_test!(
 api_test!(
     async fn residents_cannot_use_staff_endpoints_and_staff_passwords_are_checked(backend) {
         let app = app(backend).await;
-        let t = verified(&app, JIA).await;
+        let t = verified(&app, APPLICANT).await;
         let created: Value = apply(&app, &t, "k1", &renewal_at_station()).await.json().await.unwrap();
         let id = created["id"].as_str().unwrap();
         expect_problem(get(&app, &t, "/api/v1/staff/applications").await, StatusCode::FORBIDDEN, "forbidden").await;
@@ -360,13 +370,13 @@ api_test!(
 #[tokio::test]
 async fn personal_data_of_an_application_is_encrypted_at_rest() {
     let app = app(Backend::Sqlite).await;
-    let t = verified(&app, JIA).await;
+    let t = verified(&app, APPLICANT).await;
     let created: Value = apply(&app, &t, "k1", &replacement_by_post()).await.json().await.unwrap();
     assert!(created["id"].is_string());
     let path = app.sqlite_path();
     // SQLite may hold fresh pages in its write-ahead log: look at both files.
     let wal = path.with_extension("sqlite3-wal");
-    let me = demo_resident(JIA);
+    let me = demo_resident(APPLICANT);
     for secret in [me["id_number"].as_str().unwrap(), "演示路 88 号", "测试收件人", "19900009999", "2026-11-01"]
     {
         assert!(
@@ -379,7 +389,7 @@ async fn personal_data_of_an_application_is_encrypted_at_rest() {
 api_test!(
     async fn twenty_parallel_transitions_from_one_state_make_one_event(backend) {
         let app = app(backend).await;
-        let t = verified(&app, JIA).await;
+        let t = verified(&app, APPLICANT).await;
         let created: Value = apply(&app, &t, "apply-1", &replacement_by_post()).await.json().await.unwrap();
         let id = created["id"].as_str().unwrap().to_owned();
         pay(&app, &t, created["bill_id"].as_str().unwrap()).await;

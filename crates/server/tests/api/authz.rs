@@ -138,7 +138,7 @@ async fn owned_ids(app: &TestApp, t: &str) -> HashMap<&'static str, String> {
 /// The owner, verified as face verification would make them, applies for a renewal.
 async fn owned_application(app: &TestApp, t: &str) -> String {
     crate::applications::verify(app, t, OWNER).await;
-    let res = crate::applications::apply(app, t, "authz-app", &crate::applications::replacement_by_post()).await;
+    let res = crate::applications::apply(app, t, "authz-app", &crate::applications::replacement_at_station()).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
 }

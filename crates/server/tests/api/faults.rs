@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Row;
 
-use crate::applications::replacement_by_post;
+use crate::applications::replacement_at_station;
 use crate::helpers::{spawn_app_config, TestApp};
 
 const CLIENTS: usize = 200;
@@ -113,7 +113,7 @@ api_test! {
                 let (client, url, answered) = (client.clone(), url.clone(), answered.clone());
                 tokio::spawn(async move {
                     let t = &resident.access_token;
-                    let application = replacement_by_post();
+                    let application = replacement_at_station();
                     let a = submit(&client, &url, "/api/v1/applications", t, &format!("app-{i}"), &application).await;
                     answered.fetch_add(1, Ordering::SeqCst);
                     let m = submit(&client, &url, "/api/v1/vehicle-moves", t, &format!("move-{i}"), &crate::moves::request(&plate)).await;

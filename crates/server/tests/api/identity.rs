@@ -41,6 +41,7 @@ const FRONTAL: &str = "franck_0000_frontal.png";
 const REGISTRY_PHOTO: &str = "franck_0600_frontal.png";
 const LEFT: &str = "franck_1088_turn_left.png";
 const DOWN: &str = "franck_3838_look_down.png";
+const RIGHT: &str = "franck_3848_turn_right.png";
 const GROUP: &str = "solvay_group.png";
 const CAT: &str = "chelsea.png";
 
@@ -76,9 +77,13 @@ async fn new_challenge(app: &TestApp, token: &str, who: (&str, &str, &str)) -> V
 }
 
 async fn submit(app: &TestApp, token: &str, ch: &Value, frames: [&str; 3], key: &str) -> Response {
+    submit_bytes(app, token, ch, frames.map(testdata), key).await
+}
+
+async fn submit_bytes(app: &TestApp, token: &str, ch: &Value, frames: [Vec<u8>; 3], key: &str) -> Response {
     let mut form = Form::new().text("nonce", ch["nonce"].as_str().unwrap().to_owned());
-    for (i, name) in frames.iter().enumerate() {
-        form = form.part(format!("frame{i}"), Part::bytes(testdata(name)).file_name(name.to_string()));
+    for (i, bytes) in frames.into_iter().enumerate() {
+        form = form.part(format!("frame{i}"), Part::bytes(bytes).file_name(format!("frame{i}.png")));
     }
     app.client
         .post(format!("{}/api/v1/identity/face-challenges/{}/frames", app.url, ch["challenge_id"].as_str().unwrap()))
@@ -155,6 +160,13 @@ api_test!(
         assert_eq!(hashes.len(), 3);
         let blobs: Vec<_> = walk(&app.data_dir.path().join("blobs"));
         assert!(blobs.iter().all(|p| p.contains("registry")), "{blobs:?}");
+        // Registry photos are face data: encrypted at rest, no picture readable on disk.
+        let photo = testdata(REGISTRY_PHOTO);
+        for path in &blobs {
+            let stored = std::fs::read(path).unwrap();
+            let picture = stored.starts_with(&[0x89, b'P', b'N', b'G']) || stored.starts_with(&[0xFF, 0xD8]);
+            assert!(!picture && !stored.windows(64).any(|w| w == &photo[64..128]), "{path} holds a readable photo");
+        }
         assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM audit_events WHERE kind = 'face_verified'").await, 1);
         if backend == Backend::Sqlite {
             let db = app.sqlite_path();
@@ -216,31 +228,99 @@ api_test!(
 );
 
 api_test!(
-    async fn bad_frames_are_rejected_and_the_sixth_attempt_is_refused(backend) {
+    async fn bad_frames_are_rejected_bad_files_cost_nothing_and_the_sixth_attempt_is_refused(backend) {
         let app = face_app(backend).await;
         let t = token(&app, franck().0).await;
-        for (frames, reason) in [
-            ([GROUP, DOWN, LEFT], "face_several"),
-            ([CAT, DOWN, LEFT], "face_none"),
-            ([FRONTAL, LEFT, DOWN], "face_wrong_pose"),
-            ([FRONTAL, DOWN, DOWN], "face_replay"),
+        let mut left = 5;
+        for (frames, reason, counts) in [
+            ([GROUP, DOWN, LEFT], "face_several", true),
+            ([CAT, DOWN, LEFT], "face_none", false),
+            ([FRONTAL, LEFT, DOWN], "face_wrong_pose", true),
+            ([FRONTAL, DOWN, DOWN], "face_replay", true),
         ] {
             let ch = new_challenge(&app, &t, franck()).await;
             let d = decision(submit(&app, &t, &ch, frames, reason).await).await;
             assert_eq!(d["outcome"], "rejected", "{frames:?}");
             assert_eq!(d["reason"], reason, "{d} {}", last_scores(&app).await);
             assert!(d["message"].as_str().is_some_and(|m| !m.is_empty()));
+            left -= i64::from(counts);
+            assert_eq!(d["attempts_left"], left, "{reason}: a file without a usable face costs no attempt");
         }
-        new_challenge(&app, &t, franck()).await;
+        // A file that is not a picture at all is given back too.
+        let ch = new_challenge(&app, &t, franck()).await;
+        let junk = [testdata(FRONTAL), b"not a picture".to_vec(), testdata(LEFT)];
+        let d = decision(submit_bytes(&app, &t, &ch, junk, "junk").await).await;
+        assert_eq!(d["reason"], "face_frame_invalid", "{d}");
+        assert_eq!(d["attempts_left"], left);
+        for _ in 0..left {
+            new_challenge(&app, &t, franck()).await;
+        }
         let res = challenge(&app, &t, franck().1, franck().2).await;
         let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=86_400).contains(&retry_after), "{retry_after}");
         expect_problem(res, StatusCode::TOO_MANY_REQUESTS, "face_attempts_exhausted").await;
-        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM face_decisions WHERE outcome = 'rejected'").await, 4);
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM face_decisions WHERE outcome = 'rejected'").await, 5);
         // The next Shanghai day has 5 new attempts.
         app.advance(retry_after);
         let t = token(&app, franck().0).await;
         new_challenge(&app, &t, franck()).await;
+    }
+);
+
+/// A frame as an attacker would rework a still: `f` applied to the decoded picture, saved as PNG.
+fn reworked(name: &str, f: impl Fn(image::DynamicImage) -> image::DynamicImage) -> Vec<u8> {
+    let img = f(image::load_from_memory(&testdata(name)).unwrap());
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+fn jpeg_q70(name: &str) -> Vec<u8> {
+    let img = image::load_from_memory(&testdata(name)).unwrap().to_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70).encode_image(&img).unwrap();
+    out
+}
+
+async fn app_asking(backend: Backend, actions: Vec<PoseAction>) -> TestApp {
+    spawn_app_config(backend, move |c| c.fixed_face_actions = Some(actions)).await
+}
+
+api_test!(
+    async fn crops_scales_re_encodes_and_mirrors_of_one_still_are_refused(backend) {
+        // "Look down" twice: one still of a nod, cropped and scaled, or re-encoded, would answer both.
+        let app = app_asking(backend, vec![PoseAction::LookDown, PoseAction::LookDown]).await;
+        let t = token(&app, franck().0).await;
+        let cropped = reworked(DOWN, |i| {
+            let (w, h) = (i.width(), i.height());
+            i.crop_imm(w / 12, h / 12, w - w / 6, h - h / 6).resize(w, h, image::imageops::FilterType::Lanczos3)
+        });
+        for (name, copy) in [("crop and scale", cropped), ("re-encode", jpeg_q70(DOWN))] {
+            let ch = new_challenge(&app, &t, franck()).await;
+            let d = decision(submit_bytes(&app, &t, &ch, [testdata(FRONTAL), testdata(DOWN), copy], name).await).await;
+            assert_eq!(d["reason"], "face_frames_alike", "{name}: {d} {}", last_scores(&app).await);
+            assert_eq!(d["next_step"], "retry");
+        }
+
+        // "Turn left" then "turn right": the mirror image of a left turn shows a right turn.
+        let app = app_asking(backend, vec![PoseAction::TurnLeft, PoseAction::TurnRight]).await;
+        let t = token(&app, franck().0).await;
+        let ch = new_challenge(&app, &t, franck()).await;
+        let mirrored = reworked(LEFT, |i| i.fliph());
+        let d = decision(submit_bytes(&app, &t, &ch, [testdata(FRONTAL), testdata(LEFT), mirrored], "m").await).await;
+        assert_eq!(d["reason"], "face_frames_alike", "{d} {}", last_scores(&app).await);
+        let me: Value = app.me(&t).await.json().await.unwrap();
+        assert_eq!(me["verification_level"], "none");
+    }
+);
+
+api_test!(
+    async fn the_first_frame_must_face_the_camera(backend) {
+        let app = face_app(backend).await;
+        let t = token(&app, franck().0).await;
+        let ch = new_challenge(&app, &t, franck()).await;
+        let d = decision(submit(&app, &t, &ch, [RIGHT, DOWN, LEFT], "k").await).await;
+        assert_eq!(d["reason"], "face_not_frontal", "{d} {}", last_scores(&app).await);
     }
 );
 
