@@ -2,7 +2,6 @@
 //! with one Idempotency-Key, created exactly once whatever the network does, and the form's draft
 //! kept until the server confirmed.
 
-use base64::Engine as _;
 use jingtong_api::applications::{ApplicationRequest, ApplicationStatus, DeliveryInput, PhotoInput};
 use jingtong_api::ErrorCode;
 use jingtong_core::SubmitOutcome;

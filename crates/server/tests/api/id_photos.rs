@@ -90,7 +90,7 @@ api_test!(
         // A busy background beside the head.
         let mut busy = upright.to_rgb8();
         for (x, y, p) in busy.enumerate_pixels_mut() {
-            if (x < 50 || x > 308) && y < 250 && (x / 6 + y / 6) % 2 == 0 {
+            if !(50..=308).contains(&x) && y < 250 && (x / 6 + y / 6) % 2 == 0 {
                 *p = Rgb([30, 60, 20]);
             }
         }
