@@ -270,6 +270,21 @@ describe('apply for an ID card', () => {
     expect(wrapper.find('[data-testid="apply-photo-review"]').exists()).toBe(true)
   })
 
+  it('takes the resident back to the photo step when the server refuses the photo', async () => {
+    const { wrapper } = await open('/apply/id_card_replacement', {
+      draft_load: () => reviewDraft,
+      application_submit: fail('id_photo_other_person', '证件照与您登记的本人照片不符，请上传您本人的照片。'),
+    })
+    await wrapper.find('[data-testid="apply-submit"]').trigger('click')
+    await flushPromises()
+    expect(wrapper.find('[data-testid="apply-step-photo"]').exists()).toBe(true)
+    const note = wrapper.find('[data-testid="apply-photo-problem"]').text()
+    expect(note).toContain('请上传您本人的照片')
+    expect(note).toContain('id_photo_other_person')
+    expect(wrapper.find('[data-testid="apply-photo-preview"]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid="apply-error"]').exists()).toBe(false)
+  })
+
   it('sends, opens the payment page for the fee, and shows the application', async () => {
     const sent = { ...APP, status: 'awaiting_payment' as const }
     const { wrapper, router } = await open('/apply/id_card_replacement', {
