@@ -16,15 +16,16 @@ use crate::sign_in::{demo_server_with, sign_in_demo, DEMO_PHONE};
 fn studio_portrait() -> Vec<u8> {
     let dir = jingtong_face::asset_dir();
     let engine = LocalEngine::load(dir.join("models")).expect("face models (run scripts/fetch-face-assets)");
-    let bytes = std::fs::read(dir.join("testdata").join("obama.jpg")).expect("face test photos");
+    // obama3.jpg: a neutral expression (obama.jpg smiles with teeth, which GA 461 refuses).
+    let bytes = std::fs::read(dir.join("testdata").join("obama3.jpg")).expect("face test photos");
     let img = decode_image(&bytes).unwrap();
     let face = engine.analyze(&img).unwrap().largest_face().copied().unwrap();
     let (cx, cy) = (face.bbox.x + face.bbox.width / 2.0, face.bbox.y + face.bbox.height / 2.0);
     let (rx, ry) = (face.bbox.width * 0.72, face.bbox.height * 0.75);
     let rgb = img.to_rgb8();
-    const PAD: u32 = 150;
-    let out = RgbImage::from_fn(rgb.width(), rgb.height() + PAD, |x, y| {
-        let Some(y) = y.checked_sub(PAD) else { return Rgb([245, 245, 245]) };
+    let pad = (face.bbox.height * 0.8) as u32;
+    let out = RgbImage::from_fn(rgb.width(), rgb.height() + pad, |x, y| {
+        let Some(y) = y.checked_sub(pad) else { return Rgb([245, 245, 245]) };
         let (dx, dy) = ((x as f32 - cx) / rx, (y as f32 - cy) / ry);
         if dx * dx + dy * dy <= 1.0 {
             *rgb.get_pixel(x, y)
@@ -37,7 +38,8 @@ fn studio_portrait() -> Vec<u8> {
     png
 }
 
-/// 演示用户乙: his registry photo is obama.jpg, so the studio portrait made from it is his own photo.
+/// 演示用户乙: his registry photo is obama.jpg, so the studio portrait made from another picture of him
+/// (obama3.jpg) is his own photo.
 const PORTRAIT_OWNER: &str = "19900000002";
 
 /// As face verification would: the demo account is bound to 演示用户甲's identity.

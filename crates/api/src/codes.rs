@@ -149,6 +149,9 @@ catalogue! {
     IdPhotoGeometry = "id_photo_geometry", 422,
         "证件照中人像的大小或位置不符合标准，请让应用重新裁剪照片。", "The face's size or position in the ID photo is not as the standard requires. Let the app crop the photo again.",
         "The server's check of the uploaded photo measured a face width, head top or eye line outside GA 461.", "Go back to the photo step and let the app check and crop the photo again.";
+    IdPhotoExpression = "id_photo_expression", 422,
+        "证件照须表情自然、不露齿，请闭上嘴、自然平视重新拍摄。", "An ID photo needs a neutral expression, without showing teeth. Close your mouth, look ahead and take it again.",
+        "The mouth region of the photo shows teeth (a smile or an open mouth); GA 461 asks for a natural, neutral expression.", "Take the photo again with the mouth closed and a relaxed face.";
     IdPhotoOtherPerson = "id_photo_other_person", 422,
         "证件照与您登记的本人照片不符，请上传您本人的照片。", "The ID photo does not show you. Upload a photo of yourself.",
         "The face in the ID photo does not match the registry photo of the verified applicant (another person's photo).", "Take a new photo of yourself; if you think this is wrong, have the photo taken at a police service window.";

@@ -23,13 +23,14 @@ const TARGET_PILLOW: f64 = 1.0;
 
 /// The pinned portrait on a light backdrop, scaled to 3000×4000 like a phone held upright.
 fn upright_photo(engine: &LocalEngine) -> DynamicImage {
-    let path = jingtong_face::asset_dir().join("testdata").join("obama.jpg");
+    // A neutral expression (GA 461 refuses a smile with teeth, as in obama.jpg).
+    let path = jingtong_face::asset_dir().join("testdata").join("obama3.jpg");
     let img = decode_image(&std::fs::read(path).expect("run scripts/fetch-face-assets")).unwrap();
     let face = engine.analyze(&img).unwrap().largest_face().copied().unwrap();
     let (cx, cy) = (face.bbox.x + face.bbox.width / 2.0, face.bbox.y + face.bbox.height / 2.0);
     let (rx, ry) = (face.bbox.width * 0.72, face.bbox.height * 0.75);
     let rgb = img.to_rgb8();
-    let pad = 150;
+    let pad = (face.bbox.height * 0.8) as u32;
     let studio = RgbImage::from_fn(rgb.width(), rgb.height() + pad, |x, y| match y.checked_sub(pad) {
         Some(y) if ((x as f32 - cx) / rx).powi(2) + ((y as f32 - cy) / ry).powi(2) <= 1.0 => *rgb.get_pixel(x, y),
         _ => Rgb([245, 245, 245]),

@@ -10,7 +10,7 @@ use jingtong_api::ErrorCode;
 use jingtong_face::{check_frame, decode_image, FaceEngine, FrameAnalysis, LocalEngine, Thresholds};
 use serde::{Deserialize, Serialize};
 
-use jingtong_face::id_photo::{is_frontal, plain_light_background, HEAD_ABOVE_EYES};
+use jingtong_face::id_photo::{is_frontal, plain_light_background, teeth_share, HEAD_ABOVE_EYES};
 pub use jingtong_face::id_photo::{Spec, GA_461};
 
 /// What the resident sees before upload: the cropped photo and its measurements, or the problem.
@@ -241,7 +241,18 @@ fn process_scaled(
         return done(Processed { problem: Some(ErrorCode::IdPhotoTooTight), ..measured });
     }
     let face_box = ((face.bbox.x - x0) * scale, (face.bbox.width) * scale);
-    let problem = (!plain_light_background(&out, face_box, spec)).then_some(ErrorCode::IdPhotoBackground);
+    // The face in the output's pixels, for the expression check (the server's check sees the same).
+    let mut out_face = face;
+    for l in &mut out_face.landmarks {
+        *l = [(l[0] - x0) * scale, (l[1] - y0) * scale];
+    }
+    let problem = if !plain_light_background(&out, face_box, spec) {
+        Some(ErrorCode::IdPhotoBackground)
+    } else if teeth_share(&out, &out_face) > spec.max_teeth_share {
+        Some(ErrorCode::IdPhotoExpression)
+    } else {
+        None
+    };
     done(match encode_within(&out, spec.max_bytes) {
         Some(jpeg) => Processed { problem, jpeg: Some(jpeg), ..measured },
         None => Processed { problem: Some(ErrorCode::Internal), ..measured },

@@ -34,6 +34,8 @@ pub struct Spec {
     /// How far a re-detection on the finished photo may move the measured head top and eye line
     /// (the detector sees the 358×441 photo, not the source the crop was measured on)…
     pub recheck_margin_px: f32,
+    /// A smile with teeth: more than this share of the mouth region looks like teeth (see [`teeth_share`]).
+    pub max_teeth_share: f32,
     /// …and the estimated angles: the landmarks of a face filling the detector's input are placed
     /// differently from those of the same face at the source's scale (measured: up to 7° of yaw and
     /// 10° of roll apart on the pinned portraits).
@@ -57,6 +59,7 @@ pub const GA_461: Spec = Spec {
     max_roll_deg: 8.0,
     recheck_margin_px: 6.0,
     recheck_margin_deg: 10.0,
+    max_teeth_share: 0.10,
 };
 
 /// Where the head top is: the eyes sit about halfway down the head, so the top is about as far above
@@ -93,6 +96,8 @@ pub enum IdPhotoProblem {
     Geometry,
     #[error("the background is not plain and light")]
     Background,
+    #[error("the expression is not neutral (a smile with teeth)")]
+    Expression,
 }
 
 /// What the check measured on an accepted photo.
@@ -140,7 +145,42 @@ pub fn check_ga461(
     if !plain_light_background(&rgb, (face.bbox.x, face.bbox.width), spec) {
         return Err(IdPhotoProblem::Background);
     }
+    if teeth_share(&rgb, &face) > spec.max_teeth_share {
+        return Err(IdPhotoProblem::Expression);
+    }
     Ok((face, measures))
+}
+
+/// The share of the mouth region (between the mouth corners, a quarter of the mouth's width above and
+/// below their line) whose pixels look like teeth: light (luma ≥ 150) and nearly colourless (saturation
+/// ≤ 0.25), where lips and skin are darker or coloured. GA 461 asks for a neutral expression: a closed
+/// mouth has almost none (0.00–0.01 on the pinned portraits), a smile showing teeth far more.
+/// Eyes closed cannot be told from five landmarks; the clerk sees every photo.
+pub fn teeth_share(img: &RgbImage, face: &Face) -> f32 {
+    let (l, r) = (face.landmarks[3], face.landmarks[4]);
+    let (x0, x1) = (l[0].min(r[0]), l[0].max(r[0]));
+    let d = (r[0] - l[0]).hypot(r[1] - l[1]);
+    let mid_y = (l[1] + r[1]) / 2.0;
+    let clip = |v: f32, max: u32| (v.max(0.0) as u32).min(max);
+    let (bx0, bx1) = (clip(x0 + 0.1 * d, img.width()), clip(x1 - 0.1 * d, img.width()));
+    let (by0, by1) = (clip(mid_y - 0.25 * d, img.height()), clip(mid_y + 0.25 * d, img.height()));
+    let (mut teeth, mut all) = (0u32, 0u32);
+    for y in by0..by1 {
+        for x in bx0..bx1 {
+            let p = img.get_pixel(x, y).0.map(f32::from);
+            let (max, min) = (p[0].max(p[1]).max(p[2]), p[0].min(p[1]).min(p[2]));
+            let luma = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+            all += 1;
+            if luma >= 150.0 && (max - min) <= 0.25 * max.max(1.0) {
+                teeth += 1;
+            }
+        }
+    }
+    if all == 0 {
+        0.0
+    } else {
+        teeth as f32 / all as f32
+    }
 }
 
 /// The strips left and right of the head and above it must be light and even (a plain backdrop).
@@ -162,4 +202,29 @@ pub fn plain_light_background(img: &RgbImage, (face_x, face_w): (f32, f32), spec
     let mean = lumas.iter().sum::<f32>() / lumas.len() as f32;
     let spread = (lumas.iter().map(|l| (l - mean).powi(2)).sum::<f32>() / lumas.len() as f32).sqrt();
     mean >= spec.background_min_luma && spread <= spec.background_max_spread
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BoundingBox;
+    use image::Rgb;
+
+    fn face() -> Face {
+        let landmarks = [[140.0, 180.0], [220.0, 180.0], [180.0, 230.0], [145.0, 280.0], [215.0, 280.0]];
+        Face { bbox: BoundingBox { x: 75.0, y: 90.0, width: 207.0, height: 270.0 }, landmarks, score: 0.9 }
+    }
+
+    #[test]
+    fn white_between_the_lips_is_teeth_and_skin_or_lips_are_not() {
+        let skin = RgbImage::from_pixel(358, 441, Rgb([190, 140, 110]));
+        assert_eq!(teeth_share(&skin, &face()), 0.0);
+        let mut smile = skin.clone();
+        for y in 272..288 {
+            for x in 155..205 {
+                smile.put_pixel(x, y, Rgb([235, 230, 220]));
+            }
+        }
+        assert!(teeth_share(&smile, &face()) > GA_461.max_teeth_share, "{}", teeth_share(&smile, &face()));
+    }
 }

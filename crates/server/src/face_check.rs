@@ -44,6 +44,7 @@ pub fn ga461_code(p: IdPhotoProblem) -> ErrorCode {
         IdPhotoProblem::NotFrontal => ErrorCode::IdPhotoNotFrontal,
         IdPhotoProblem::Geometry => ErrorCode::IdPhotoGeometry,
         IdPhotoProblem::Background => ErrorCode::IdPhotoBackground,
+        IdPhotoProblem::Expression => ErrorCode::IdPhotoExpression,
     }
 }
 

@@ -15,17 +15,18 @@ fn photo(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The official portrait with everything outside a head-shaped ellipse painted white and 150 px of
-/// backdrop added above (the original is cut close to the hair), as in a studio photo.
-fn on_white_backdrop(engine: &LocalEngine) -> DynamicImage {
-    let img = decode_image(&photo("obama.jpg")).unwrap();
+/// An official portrait with everything outside a head-shaped ellipse painted white and a band of
+/// backdrop added above (the original is cut close to the hair), as in a studio photo. obama3.jpg: a
+/// neutral expression; obama.jpg: a smile with teeth.
+fn studio(engine: &LocalEngine, name: &str) -> DynamicImage {
+    let img = decode_image(&photo(name)).unwrap();
     let face = engine.analyze(&img).unwrap().largest_face().copied().unwrap();
     let (cx, cy) = (face.bbox.x + face.bbox.width / 2.0, face.bbox.y + face.bbox.height / 2.0);
     let (rx, ry) = (face.bbox.width * 0.72, face.bbox.height * 0.75);
     let rgb = img.to_rgb8();
-    const PAD: u32 = 150;
-    let out = RgbImage::from_fn(rgb.width(), rgb.height() + PAD, |x, y| {
-        let Some(y) = y.checked_sub(PAD) else { return Rgb([245, 245, 245]) };
+    let pad = (face.bbox.height * 0.8) as u32;
+    let out = RgbImage::from_fn(rgb.width(), rgb.height() + pad, |x, y| {
+        let Some(y) = y.checked_sub(pad) else { return Rgb([245, 245, 245]) };
         let (dx, dy) = ((x as f32 - cx) / rx, (y as f32 - cy) / ry);
         if dx * dx + dy * dy <= 1.0 {
             *rgb.get_pixel(x, y)
@@ -34,6 +35,23 @@ fn on_white_backdrop(engine: &LocalEngine) -> DynamicImage {
         }
     });
     DynamicImage::ImageRgb8(out)
+}
+
+fn on_white_backdrop(engine: &LocalEngine) -> DynamicImage {
+    studio(engine, "obama3.jpg")
+}
+
+#[test]
+fn a_smile_with_teeth_is_refused_but_the_crop_is_shown() {
+    let e = engine();
+    let p = process_image(&studio(&e, "obama.jpg"), &e, &GA_461);
+    assert_eq!(p.problem, Some(ErrorCode::IdPhotoExpression));
+    let jpeg = p.jpeg.expect("the resident sees the crop and why it fails");
+    // The server's check refuses it the same way.
+    let decoded = decode_image(&jpeg).unwrap();
+    let analysis = e.analyze(&decoded).unwrap();
+    let checked = jingtong_face::id_photo::check_ga461(&decoded, &analysis, &GA_461);
+    assert_eq!(checked.err(), Some(jingtong_face::id_photo::IdPhotoProblem::Expression));
 }
 
 #[test]

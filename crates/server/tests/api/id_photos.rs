@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::applications::{apply, clerk, pay, replacement_by_post, staff_move, verified, APPLICANT};
 use crate::helpers::{expect_problem, spawn_app_config, Backend, TestApp};
-use crate::photos::{base64, faceless_jpeg, ga461, STRANGER, YI_OWN};
+use crate::photos::{base64, faceless_jpeg, ga461, ga461_refused_on_device, STRANGER, YI_OWN, YI_SMILING};
 
 async fn app(backend: Backend) -> TestApp {
     spawn_app_config(backend, |c| c.run_jobs = false).await
@@ -100,6 +100,9 @@ api_test!(
             "id_photo_background",
         )
         .await;
+        // A smile with teeth, sent although the app's own check refused it.
+        let smiling = ga461_refused_on_device(YI_SMILING);
+        expect_problem(apply(&app, &t, "k5", &with_photo(&smiling)).await, StatusCode::UNPROCESSABLE_ENTITY, "id_photo_expression").await;
         assert_eq!(upright.dimensions(), (358, 441));
         nothing_created(&app, &t).await;
     }

@@ -11,6 +11,8 @@ use jingtong_face::{decode_image, FaceEngine, LocalEngine};
 
 /// 演示用户乙's registry photo is obama.jpg: an ID photo made from another picture of him is his own.
 pub const YI_OWN: &str = "obama3.jpg";
+/// 演示用户乙 smiling with teeth (his registry photo itself): GA 461 refuses the expression.
+pub const YI_SMILING: &str = "obama.jpg";
 /// Someone else entirely (an official portrait of another man).
 pub const STRANGER: &str = "biden.jpg";
 
@@ -60,6 +62,14 @@ pub fn ga461(name: &str) -> Vec<u8> {
     let jpeg = p.jpeg.expect("a photo");
     made.lock().unwrap().insert(name.to_owned(), jpeg.clone());
     jpeg
+}
+
+/// The crop the app makes of this portrait even when its own check refuses it (to send it anyway, as an
+/// edited app could).
+pub fn ga461_refused_on_device(name: &str) -> Vec<u8> {
+    let p = process_image(&on_white_backdrop(name), engine(), &GA_461);
+    assert!(p.problem.is_some(), "{name} should be refused by the device's check");
+    p.jpeg.expect("a crop")
 }
 
 pub fn base64(bytes: &[u8]) -> String {
