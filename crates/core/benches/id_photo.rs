@@ -35,7 +35,13 @@ fn upright_photo(engine: &LocalEngine) -> DynamicImage {
         Some(y) if ((x as f32 - cx) / rx).powi(2) + ((y as f32 - cy) / ry).powi(2) <= 1.0 => *rgb.get_pixel(x, y),
         _ => Rgb([245, 245, 245]),
     });
-    DynamicImage::ImageRgb8(studio).resize_exact(3000, 4000, FilterType::Triangle)
+    // Scaled to 4000 px high without distorting the face, on a 3000-wide backdrop.
+    let high = DynamicImage::ImageRgb8(studio);
+    let w = (high.width() as f32 * 4000.0 / high.height() as f32).round() as u32;
+    let scaled = high.resize_exact(w, 4000, FilterType::Triangle).to_rgb8();
+    let mut canvas = RgbImage::from_pixel(3000, 4000, Rgb([245, 245, 245]));
+    image::imageops::overlay(&mut canvas, &scaled, (3000 - i64::from(w)) / 2, 0);
+    DynamicImage::ImageRgb8(canvas)
 }
 
 /// What a phone writes: the sensor's 4000×3000 (q 90) and EXIF orientation 6 (turn 90° clockwise).
