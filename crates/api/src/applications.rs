@@ -349,6 +349,11 @@ pub struct StaffTransition {
     #[serde(default)]
     #[ts(optional)]
     pub tracking_number: Option<String>,
+    /// Accept: the clerk compared the uploaded photo with the registry photo. Required when the
+    /// application is marked `photo_review` (a borderline match).
+    #[serde(default)]
+    #[ts(optional)]
+    pub photo_compared: Option<bool>,
 }
 
 impl StaffTransition {
@@ -655,6 +660,7 @@ mod tests {
             reason: reason.map(Into::into),
             what_to_do: reason.map(Into::into),
             tracking_number: tracking.map(Into::into),
+            photo_compared: None,
         };
         assert!(t(StaffAction::Reject, None, None).check().is_err());
         assert!(t(StaffAction::Reject, Some("照片不符合要求"), None).check().is_ok());

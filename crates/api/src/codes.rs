@@ -182,6 +182,9 @@ catalogue! {
     TemporaryCardNoPendingApplication = "temporary_card_no_pending_application", 409,
         "临时居民身份证仅在居民身份证申领、换领、补领期间办理，请先申请居民身份证。", "A temporary ID card is issued only while your resident ID card application is in progress. Apply for the resident ID card first.",
         "临时居民身份证管理办法 第二条: a temporary card is for a resident whose ID card is being applied for, renewed or replaced; this person has no such application open.", "Apply for your resident ID card (first card, renewal or replacement) first, then apply for the temporary card.";
+    PhotoReviewRequired = "photo_review_required", 409,
+        "该申请的证件照与登记照片相似度处于临界，请人工比对后再受理。", "This application's photo is a borderline match with the registry photo. Compare them before accepting.",
+        "The application is marked photo_review and the accept request did not say photo_compared: true.", "Compare the uploaded photo with the registry photo (or the person at the window), then accept with photo_compared, or reject with a reason.";
     ApplicationStateConflict = "application_state_conflict", 409,
         "该申请当前状态不能进行此操作。", "This cannot be done in the application's current state.",
         "For example withdrawing after a clerk accepted, or marking a pickup card as posted.", "Reload the application to see its state.";

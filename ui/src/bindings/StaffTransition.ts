@@ -16,4 +16,9 @@ what_to_do?: string,
 /**
  * MarkPosted: the EMS tracking number.
  */
-tracking_number?: string, };
+tracking_number?: string, 
+/**
+ * Accept: the clerk compared the uploaded photo with the registry photo. Required when the
+ * application is marked `photo_review` (a borderline match).
+ */
+photo_compared?: boolean, };

@@ -301,7 +301,8 @@ pub async fn list_staff_applications(
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: not a clerk", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`application_state_conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`application_state_conflict`; `photo_review_required`: accept a borderline photo \
+            match only with `photo_compared: true`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[instrument(skip_all, fields(application_id = %application_id, action = ?req.action))]
@@ -317,15 +318,20 @@ pub async fn transition_application(
     })?;
     let now = state.now_ms();
     let mut tx = state.db.begin().await?;
-    let row: Option<(String, String, Option<String>, String)> =
-        sqlx::query_as("SELECT status, delivery, bill_id, item FROM applications WHERE id = $1")
+    let row: Option<(String, String, Option<String>, String, i64)> =
+        sqlx::query_as("SELECT status, delivery, bill_id, item, photo_review FROM applications WHERE id = $1")
             .bind(&application_id)
             .fetch_optional(&mut *tx)
             .await?;
-    let (status, delivery, bill_id, item) = row.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))?;
+    let (status, delivery, bill_id, item, photo_review) = row.ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))?;
     let from = ApplicationStatus::parse(&status).ok_or_else(|| ApiProblem::internal(&"status"))?;
     let delivery = if delivery == "post" { DeliveryOption::Post } else { DeliveryOption::Pickup };
+    let compared = req.action == StaffAction::Accept && photo_review != 0;
     match transition(from, req.action, delivery) {
+        // A borderline photo match is decided by a person, who says so.
+        Some(_) if compared && req.photo_compared != Some(true) => {
+            return Err(ApiProblem::new(ErrorCode::PhotoReviewRequired));
+        }
         Some(to) => {
             let tracking =
                 req.tracking_number.as_deref().map(str::trim).filter(|_| req.action == StaffAction::MarkPosted);
@@ -356,6 +362,7 @@ pub async fn transition_application(
             let note = match req.action {
                 StaffAction::Reject => req.reason.as_deref().map(str::trim),
                 StaffAction::MarkPosted => tracking,
+                StaffAction::Accept if compared => Some("证件照已人工比对"),
                 _ => None,
             };
             event(&mut tx, &application_id, now, to, Actor::Clerk, Some(&clerk.user_id), note).await?;

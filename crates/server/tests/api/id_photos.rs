@@ -118,10 +118,23 @@ api_test!(
             .await
             .unwrap();
         pool.close().await;
-        assert_eq!(apply(&app, &t, "own", &with_photo(&ga461(YI_OWN))).await.status(), StatusCode::CREATED);
+        let res = apply(&app, &t, "own", &with_photo(&ga461(YI_OWN))).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let created: Value = res.json().await.unwrap();
         let row = staff_row(&app, "awaiting_payment").await;
         assert_eq!(row["photo_review"], true, "{row}");
         assert!(row["photo_match"].is_null(), "{row}");
+
+        // The clerk accepts only after saying the photos were compared.
+        pay(&app, &t, created["bill_id"].as_str().unwrap()).await;
+        let c = clerk(&app).await;
+        let id = created["id"].as_str().unwrap();
+        expect_problem(staff_move(&app, &c, id, json!({ "action": "accept" })).await, StatusCode::CONFLICT, "photo_review_required").await;
+        let ok = staff_move(&app, &c, id, json!({ "action": "accept", "photo_compared": true })).await;
+        assert_eq!(ok.status(), StatusCode::OK);
+        let view = get(&app, &t, &format!("/api/v1/applications/{id}")).await;
+        assert_eq!(view["status"], "accepted", "{view}");
+        assert!(view.to_string().contains("证件照已人工比对"), "{view}");
     }
 );
 
