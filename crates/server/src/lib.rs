@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod blobs;
 pub mod cases;
+pub mod changes;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -19,6 +20,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod images;
 pub mod jobs;
+pub mod lang;
 pub mod moves;
 pub mod openapi;
 pub mod paging;
@@ -29,6 +31,7 @@ pub mod routes;
 pub mod seed;
 pub mod sms;
 pub mod state;
+pub mod streams;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -177,14 +180,12 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         provider: local_provider.clone(),
         local_provider: Some(local_provider),
         base_url: url,
-        changes: cases::changes::channel(),
+        changes: changes::channel(),
         stopping: streams_stopping,
         jobs_due: Arc::new(tokio::sync::Notify::new()),
     };
     if db.backend == db::Backend::Postgres {
-        cases::changes::listen(&db_url, state.changes.clone(), state.stopping.clone())
-            .await
-            .map_err(StartError::Listen)?;
+        changes::listen(&db_url, state.changes.clone(), state.stopping.clone()).await.map_err(StartError::Listen)?;
     }
     if config.demo {
         cases::demo::load(&state).await.map_err(demo::DemoError::Db)?;

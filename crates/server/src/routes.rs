@@ -15,7 +15,8 @@ use utoipa_axum::routes;
 
 use crate::applications::{self, staff};
 use crate::auth::handlers as auth;
-use crate::cases::{self, changes, staff as case_staff};
+use crate::cases::{self, staff as case_staff};
+use crate::changes;
 use crate::error::{self, ApiProblem};
 use crate::headers;
 use crate::identity;

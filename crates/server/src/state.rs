@@ -35,7 +35,7 @@ pub struct AppState {
     /// pay pages and the provider's notify URL are built from it.
     pub base_url: String,
     /// Changes and session ends for open apps (server-sent events).
-    pub changes: tokio::sync::broadcast::Sender<crate::cases::changes::Notice>,
+    pub changes: tokio::sync::broadcast::Sender<crate::changes::Notice>,
     /// Turns true when the server stops: open event streams end.
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Wakes the job runner (something committed a job due now, e.g. a queued SMS).

@@ -37,6 +37,6 @@ pub async fn load(db: &Db, now: i64) -> Result<(), sqlx::Error> {
         .execute(&db.pool)
         .await?;
     }
-    super::staff::ensure_account(db, DEMO_CLERK.0, DEMO_CLERK.1, Role::Clerk, now).await?;
+    crate::auth::staff_accounts::ensure_account(db, DEMO_CLERK.0, DEMO_CLERK.1, Role::Clerk, now).await?;
     Ok(())
 }

@@ -8,8 +8,8 @@ use jingtong_rules::{Catalogue, ServiceItemId};
 use sqlx::AnyConnection;
 
 use super::{event, Applicant};
+use crate::clock::shanghai_day;
 use crate::payments::settle;
-use crate::payments::shanghai_day;
 
 /// The payee printed on fee bills (a fictional demo office until a real issuer is configured).
 pub const PAYEE: &str = "演示市公安局户政管理支队";

@@ -24,15 +24,17 @@ use jingtong_rules::{Catalogue, ServiceItemId};
 use sqlx::AnyConnection;
 use tracing::instrument;
 
+use crate::auth::resident;
 use crate::auth::AuthUser;
+use crate::clock::shanghai_day;
 use crate::crypto::sha256_hex;
 use crate::demo::{ID_NUMBER, NAME};
 use crate::error::{ApiJson, ApiProblem};
 use crate::face_check;
 use crate::idempotency;
 use crate::images;
+use crate::lang::lang;
 use crate::paging::Paging;
-use crate::payments::{lang, resident, shanghai_day};
 use crate::ratelimit::{self, Limit};
 use crate::state::AppState;
 

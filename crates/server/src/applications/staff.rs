@@ -1,7 +1,7 @@
 //! The clerks' side: their own sign-in (staff number + password, argon2id), the queue, and the
 //! transitions of the state machine in `jingtong_api::applications::transition`.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::Argon2;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -19,6 +19,7 @@ use tracing::instrument;
 use super::view::mask_name;
 use super::{event, fee};
 use crate::audit::{self, Event, Kind};
+use crate::auth::staff_accounts::hash_password;
 use crate::auth::{tokens, AuthError, AuthUser, ClientIp};
 use crate::clock::rfc3339;
 use crate::demo::{ID_NUMBER, NAME};
@@ -58,57 +59,6 @@ impl FromRequestParts<AppState> for Clerk {
 
 /// Verified against when the staff number is unknown.
 static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_password("no such account"));
-
-pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).expect("16 bytes make a salt");
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashes any password").to_string()
-}
-
-/// Creates (or keeps) a staff account; used by the demo data and by tests.
-pub async fn ensure_account(
-    db: &crate::db::Db,
-    staff_number: &str,
-    password: &str,
-    role: Role,
-    now: i64,
-) -> Result<String, sqlx::Error> {
-    let existing: Option<(String,)> = sqlx::query_as("SELECT user_id FROM staff_accounts WHERE staff_number = $1")
-        .bind(staff_number)
-        .fetch_optional(&db.pool)
-        .await?;
-    if let Some((id,)) = existing {
-        return Ok(id);
-    }
-    let id = uuid::Uuid::now_v7().to_string();
-    let role = match role {
-        Role::Clerk => "clerk",
-        Role::Traffic => "traffic",
-        Role::Officer => "officer",
-        Role::Admin => "admin",
-        Role::Resident => "resident",
-    };
-    let mut tx = db.begin().await?;
-    // Staff have no phone sign-in: the phone columns hold a value no phone can hash to.
-    sqlx::query(
-        "INSERT INTO users (id, phone_hash, phone_enc, role, verification_level, created_at)
-         VALUES ($1, $2, $3, $4, 'none', $5)",
-    )
-    .bind(&id)
-    .bind(format!("staff:{staff_number}"))
-    .bind(Vec::<u8>::new())
-    .bind(role)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("INSERT INTO staff_accounts (user_id, staff_number, password_hash) VALUES ($1, $2, $3)")
-        .bind(&id)
-        .bind(staff_number)
-        .bind(hash_password(password))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(id)
-}
 
 /// A clerk signs in with staff number and password.
 #[utoipa::path(
@@ -239,7 +189,7 @@ async fn set_valid_until(
     let jingtong_rules::ValidityRule::Months { months } = Catalogue::load().item(item).validity else {
         return Ok(());
     };
-    let until = jingtong_rules::add_months(crate::payments::shanghai_day(now), months);
+    let until = jingtong_rules::add_months(crate::clock::shanghai_day(now), months);
     sqlx::query("UPDATE applications SET valid_until = COALESCE(valid_until, $1) WHERE id = $2")
         .bind(until.to_string())
         .bind(application_id)
@@ -389,7 +339,7 @@ pub async fn transition_application(
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await?;
-    crate::cases::changes::publish(&state, vec![owner], "application", &application_id, "您的证件申请有新进展");
+    crate::changes::publish(&state, vec![owner], "application", &application_id, "您的证件申请有新进展");
     Ok(Json(staff_view(&state, row)?))
 }
 

@@ -9,8 +9,8 @@ use jingtong_rules::{card_validity, Catalogue, DeliveryOption, ServiceItemId, Va
 
 use super::POST;
 use crate::clock::rfc3339;
+use crate::clock::{parse_date, shanghai_day};
 use crate::demo::{ID_NUMBER, NAME};
-use crate::payments::{parse_date, shanghai_day};
 use crate::state::AppState;
 
 #[derive(sqlx::FromRow)]

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod codes;
 pub mod handlers;
+pub mod staff_accounts;
 pub mod tokens;
 
 use std::net::SocketAddr;
@@ -115,5 +116,14 @@ pub async fn with_role(parts: &mut Parts, state: &AppState, role: Role) -> Resul
         Ok(user)
     } else {
         Err(ApiProblem::new(ErrorCode::Forbidden))
+    }
+}
+
+/// Resident-only endpoints: staff accounts are refused.
+pub fn resident(user: &AuthUser) -> Result<(), crate::error::ApiProblem> {
+    if user.role == jingtong_api::auth::Role::Resident {
+        Ok(())
+    } else {
+        Err(crate::error::ApiProblem::new(jingtong_api::ErrorCode::Forbidden))
     }
 }

@@ -141,7 +141,7 @@ pub async fn revoke_session(state: &AppState, session_id: &str) -> Result<(), sq
         .await?
         .rows_affected();
     if ended > 0 {
-        crate::cases::changes::end_streams(state, vec![session_id.to_owned()], vec![]);
+        crate::changes::end_streams(state, vec![session_id.to_owned()], vec![]);
     }
     Ok(())
 }

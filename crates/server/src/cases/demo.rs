@@ -5,7 +5,7 @@ use jingtong_api::auth::Role;
 use jingtong_api::Phone;
 
 use super::QUERY_CODE;
-use crate::applications::staff::ensure_account;
+use crate::auth::staff_accounts::ensure_account;
 use crate::demo::FIXTURE;
 use crate::sms::PHONE;
 use crate::state::AppState;

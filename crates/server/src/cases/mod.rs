@@ -2,10 +2,8 @@
 //! on the receipt and an SMS code to the phone registered on the case; the registry person's own
 //! cases show directly. Who may see a case is decided in the SQL of every lookup ([`visible`]).
 
-pub mod changes;
 pub mod demo;
 pub mod staff;
-pub mod streams;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -24,13 +22,13 @@ use rand::Rng;
 use tracing::instrument;
 
 use crate::audit::{self, Event, Kind};
+use crate::auth::resident;
 use crate::auth::tokens::ACCESS;
 use crate::auth::{AuthUser, ClientIp};
 use crate::clock::rfc3339;
 use crate::crypto::{constant_time_eq, sha256_hex};
 use crate::error::{ApiJson, ApiProblem};
 use crate::paging::Paging;
-use crate::payments::resident;
 use crate::ratelimit::{self, Limit};
 use crate::sms::{SmsMessage, PHONE};
 use crate::state::AppState;
@@ -449,6 +447,19 @@ pub async fn verify_lookup(
         .await?;
     }
     load_visible(&state, &user.user_id, &case_id).await?.map(Json).ok_or_else(|| ApiProblem::new(ErrorCode::NotFound))
+}
+
+/// The accounts that follow a case: the reporter's verified account and the viewers.
+pub async fn case_followers(state: &AppState, case_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT user_id FROM case_viewers WHERE case_id = $1
+         UNION SELECT u.id FROM users u JOIN registry_persons p ON p.id_number_hash = u.id_number_hash
+               JOIN cases c ON c.person_id = p.id WHERE c.id = $1",
+    )
+    .bind(case_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 #[cfg(test)]

@@ -11,9 +11,10 @@ use jingtong_api::{ErrorCode, IdNumber, Phone, Problem};
 use rand::Rng;
 use tracing::instrument;
 
-use super::changes::{case_followers, publish};
+use super::case_followers;
 use super::QUERY_CODE;
 use crate::auth::AuthUser;
+use crate::changes::publish;
 use crate::demo::ID_NUMBER;
 use crate::error::{ApiJson, ApiProblem};
 use crate::sms::PHONE;

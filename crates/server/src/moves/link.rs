@@ -13,7 +13,7 @@ use tracing::instrument;
 use super::view::{self, Viewer};
 use super::{record_answer, record_report, TOKEN};
 use crate::error::{ApiJson, ApiProblem};
-use crate::payments::provider::escape;
+use crate::headers::escape;
 use crate::state::AppState;
 
 /// The request the token opens, as its owner sees it.

@@ -26,15 +26,16 @@ use sqlx::AnyConnection;
 use tracing::instrument;
 
 use self::view::Viewer;
+use crate::auth::resident;
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
+use crate::clock::shanghai_day;
 use crate::crypto::sha256_hex;
 use crate::error::{ApiJson, ApiProblem};
 use crate::idempotency;
 use crate::images;
 use crate::jobs;
 use crate::paging::Paging;
-use crate::payments::{resident, shanghai_day};
 use crate::state::AppState;
 
 /// Purpose tags of the encrypted columns.
@@ -719,7 +720,7 @@ pub async fn record_report(state: &AppState, move_id: &str, actor_id: Option<&st
 pub mod demo {
     use jingtong_api::auth::Role;
 
-    use crate::applications::staff::ensure_account;
+    use crate::auth::staff_accounts::ensure_account;
     use crate::db::Db;
 
     /// Staff number and password of the demo traffic officer.

@@ -6,7 +6,7 @@ use jingtong_api::{Phone, Plate};
 use jingtong_rules::MoveRules;
 
 use super::{event, ADDRESS};
-use crate::cases::changes::publish;
+use crate::changes::publish;
 use crate::error::ApiProblem;
 use crate::sms::{SmsMessage, PHONE};
 use crate::state::AppState;

@@ -12,10 +12,8 @@ pub mod settle;
 pub mod wechat;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::ACCEPT_LANGUAGE;
 use axum::http::HeaderMap;
 use axum::Json;
-use jingtong_api::auth::Role;
 use jingtong_api::bill::{self, BillCode, BillKind, BillNumber, DueItemKind};
 use jingtong_api::page::PageQuery;
 use jingtong_api::payments::{
@@ -26,9 +24,11 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use tracing::instrument;
 
-use crate::auth::AuthUser;
+use crate::auth::{resident, AuthUser};
 use crate::clock::rfc3339;
+use crate::clock::{parse_date, shanghai_day};
 use crate::error::{ApiJson, ApiProblem};
+use crate::lang::lang;
 use crate::paging::Paging;
 use crate::state::AppState;
 
@@ -42,28 +42,6 @@ pub fn visible(uid: &str) -> String {
           OR b.person_id IN (SELECT p.id FROM registry_persons p JOIN users u ON u.id_number_hash = p.id_number_hash
                              WHERE u.id = {uid}))"
     )
-}
-
-pub fn lang(headers: &HeaderMap) -> Lang {
-    headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(Lang::from_accept_language).unwrap_or_default()
-}
-
-pub fn resident(user: &AuthUser) -> Result<(), ApiProblem> {
-    if user.role == Role::Resident {
-        Ok(())
-    } else {
-        Err(ApiProblem::new(ErrorCode::Forbidden))
-    }
-}
-
-/// The Asia/Shanghai calendar day of a time in ms.
-pub fn shanghai_day(ms: i64) -> Date {
-    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    bill::shanghai_date(t)
-}
-
-pub fn parse_date(s: &str) -> Option<Date> {
-    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

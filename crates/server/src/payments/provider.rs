@@ -19,6 +19,7 @@ use super::wechat::{self, Amount, NotifyParams, Transaction};
 use crate::clock::{rfc3339, Clock};
 use crate::db::Db;
 use crate::error::ApiProblem;
+use crate::headers::escape;
 use crate::jobs;
 use crate::state::AppState;
 
@@ -282,10 +283,6 @@ impl PaymentProvider for LocalProvider {
 pub struct ProviderConfirmation {
     /// `SUCCESS` when this confirmation paid the order.
     pub trade_state: String,
-}
-
-pub(crate) fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn local(state: &AppState) -> Result<&LocalProvider, ApiProblem> {

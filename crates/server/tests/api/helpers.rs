@@ -300,7 +300,7 @@ impl TestApp {
         };
         let db = jingtong_server::db::connect(&url).await.expect("connect to the test database");
         let password = "test-staff-password";
-        jingtong_server::applications::staff::ensure_account(&db, staff_number, password, role, 0).await.unwrap();
+        jingtong_server::auth::staff_accounts::ensure_account(&db, staff_number, password, role, 0).await.unwrap();
         db.pool.close().await;
         let res =
             self.post("/api/v1/staff/sessions", json!({ "staff_number": staff_number, "password": password })).await;

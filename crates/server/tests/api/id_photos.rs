@@ -161,7 +161,7 @@ api_test!(
             assert_eq!(staff_move(&app, &c, id, json!({ "action": action })).await.status(), StatusCode::OK, "{action}");
         }
         let view = get(&app, &t, &format!("/api/v1/applications/{id}")).await;
-        let today = jingtong_server::payments::shanghai_day(app.state().now_ms());
+        let today = jingtong_server::clock::shanghai_day(app.state().now_ms());
         let until = jingtong_rules::add_months(today, 3).to_string();
         assert_eq!(view["valid_until"], until.as_str(), "{view}");
     }

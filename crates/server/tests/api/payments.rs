@@ -33,7 +33,7 @@ fn demo_bill(phone: &str, index: usize) -> DemoBill {
         id: b["id"].as_str().unwrap().to_owned(),
         number: b["bill_number"].as_str().unwrap().to_owned(),
         amount_fen: b["amount_fen"].as_i64().unwrap(),
-        due: jingtong_server::payments::parse_date(b["due_date"].as_str().unwrap()).unwrap(),
+        due: jingtong_server::clock::parse_date(b["due_date"].as_str().unwrap()).unwrap(),
     }
 }
 

@@ -14,12 +14,11 @@ use jingtong_api::cases::ChangeEvent;
 use jingtong_api::Problem;
 use tokio::sync::broadcast;
 
-use super::streams::{self, Claim};
-use crate::auth::{bearer, tokens, AuthError, AuthUser};
+use crate::auth::{bearer, resident, tokens, AuthError, AuthUser};
 use crate::db::Backend;
 use crate::error::ApiProblem;
-use crate::payments::resident;
 use crate::state::AppState;
+use crate::streams::{self, Claim};
 
 const CHANNEL: &str = "jingtong_changes";
 
@@ -117,19 +116,6 @@ pub async fn listen(
         }
     });
     Ok(())
-}
-
-/// The accounts that follow a case: the reporter's verified account and the viewers.
-pub async fn case_followers(state: &AppState, case_id: &str) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT user_id FROM case_viewers WHERE case_id = $1
-         UNION SELECT u.id FROM users u JOIN registry_persons p ON p.id_number_hash = u.id_number_hash
-               JOIN cases c ON c.person_id = p.id WHERE c.id = $1",
-    )
-    .bind(case_id)
-    .fetch_all(&state.db.pool)
-    .await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 /// A stream of this account's changes (`event: change`, data: [`ChangeEvent`] JSON), with a keep-alive.
