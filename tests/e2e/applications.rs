@@ -4,8 +4,7 @@
 
 use std::path::Path;
 
-use image::{DynamicImage, Rgb, RgbImage};
-use jingtong_face::{decode_image, FaceEngine, LocalEngine};
+use jingtong_face::{decode_image, LocalEngine};
 use serde_json::{json, Value};
 
 use crate::driver::{scratch, App};
@@ -19,22 +18,9 @@ fn studio_portrait() -> Vec<u8> {
     // obama3.jpg: a neutral expression (obama.jpg smiles with teeth, which GA 461 refuses).
     let bytes = std::fs::read(dir.join("testdata").join("obama3.jpg")).expect("face test photos");
     let img = decode_image(&bytes).unwrap();
-    let face = engine.analyze(&img).unwrap().largest_face().copied().unwrap();
-    let (cx, cy) = (face.bbox.x + face.bbox.width / 2.0, face.bbox.y + face.bbox.height / 2.0);
-    let (rx, ry) = (face.bbox.width * 0.72, face.bbox.height * 0.75);
-    let rgb = img.to_rgb8();
-    let pad = (face.bbox.height * 0.8) as u32;
-    let out = RgbImage::from_fn(rgb.width(), rgb.height() + pad, |x, y| {
-        let Some(y) = y.checked_sub(pad) else { return Rgb([245, 245, 245]) };
-        let (dx, dy) = ((x as f32 - cx) / rx, (y as f32 - cy) / ry);
-        if dx * dx + dy * dy <= 1.0 {
-            *rgb.get_pixel(x, y)
-        } else {
-            Rgb([245, 245, 245])
-        }
-    });
+    let studio = jingtong_face::testing::on_studio_backdrop(&engine, &img).expect("a face");
     let mut png = Vec::new();
-    DynamicImage::ImageRgb8(out).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    studio.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
     png
 }
 

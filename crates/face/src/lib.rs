@@ -30,6 +30,8 @@ pub mod id_photo;
 pub mod liveness;
 mod pose;
 mod quality;
+#[doc(hidden)]
+pub mod testing;
 
 use image::DynamicImage;
 use serde::{Deserialize, Serialize};

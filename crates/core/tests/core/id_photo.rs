@@ -1,6 +1,6 @@
 //! The ID-photo pipeline on the pinned photos: GA 461 geometry when it can be met, the reason when not.
 
-use image::{DynamicImage, GenericImageView, Rgb, RgbImage};
+use image::{DynamicImage, GenericImageView};
 use jingtong_api::ErrorCode;
 use jingtong_core::id_photo::{has_spec_size, process, process_image, GA_461};
 use jingtong_face::{decode_image, FaceEngine, LocalEngine};
@@ -15,26 +15,11 @@ fn photo(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// An official portrait with everything outside a head-shaped ellipse painted white and a band of
-/// backdrop added above (the original is cut close to the hair), as in a studio photo. obama3.jpg: a
-/// neutral expression; obama.jpg: a smile with teeth.
+/// An official portrait as a studio would take it (see jingtong_face::testing). obama3.jpg: a neutral
+/// expression; obama.jpg: a smile with teeth.
 fn studio(engine: &LocalEngine, name: &str) -> DynamicImage {
     let img = decode_image(&photo(name)).unwrap();
-    let face = engine.analyze(&img).unwrap().largest_face().copied().unwrap();
-    let (cx, cy) = (face.bbox.x + face.bbox.width / 2.0, face.bbox.y + face.bbox.height / 2.0);
-    let (rx, ry) = (face.bbox.width * 0.72, face.bbox.height * 0.75);
-    let rgb = img.to_rgb8();
-    let pad = (face.bbox.height * 0.8) as u32;
-    let out = RgbImage::from_fn(rgb.width(), rgb.height() + pad, |x, y| {
-        let Some(y) = y.checked_sub(pad) else { return Rgb([245, 245, 245]) };
-        let (dx, dy) = ((x as f32 - cx) / rx, (y as f32 - cy) / ry);
-        if dx * dx + dy * dy <= 1.0 {
-            *rgb.get_pixel(x, y)
-        } else {
-            Rgb([245, 245, 245])
-        }
-    });
-    DynamicImage::ImageRgb8(out)
+    jingtong_face::testing::on_studio_backdrop(engine, &img).expect("a face")
 }
 
 fn on_white_backdrop(engine: &LocalEngine) -> DynamicImage {

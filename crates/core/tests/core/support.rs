@@ -431,7 +431,6 @@ pub const PHOTO_OWNER: &str = "19900000002";
 /// 演示用户乙's own GA 461 photo (base64 JPEG), made by the app's pipeline from a studio-like portrait.
 pub fn own_id_photo() -> String {
     use base64::Engine as _;
-    use jingtong_face::FaceEngine as _;
     static PHOTO: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     PHOTO
         .get_or_init(|| {
@@ -439,25 +438,8 @@ pub fn own_id_photo() -> String {
             let bytes =
                 std::fs::read(jingtong_face::asset_dir().join("testdata").join("obama3.jpg")).expect("face photos");
             let img = jingtong_face::decode_image(&bytes).unwrap();
-            let face = engine.analyze(&img).unwrap().largest_face().copied().unwrap();
-            let (cx, cy) = (face.bbox.x + face.bbox.width / 2.0, face.bbox.y + face.bbox.height / 2.0);
-            let (rx, ry) = (face.bbox.width * 0.72, face.bbox.height * 0.75);
-            let rgb = img.to_rgb8();
-            let pad = (face.bbox.height * 0.8) as u32;
-            let studio = image::RgbImage::from_fn(rgb.width(), rgb.height() + pad, |x, y| {
-                let Some(y) = y.checked_sub(pad) else { return image::Rgb([245, 245, 245]) };
-                let (dx, dy) = ((x as f32 - cx) / rx, (y as f32 - cy) / ry);
-                if dx * dx + dy * dy <= 1.0 {
-                    *rgb.get_pixel(x, y)
-                } else {
-                    image::Rgb([245, 245, 245])
-                }
-            });
-            let p = jingtong_core::id_photo::process_image(
-                &image::DynamicImage::ImageRgb8(studio),
-                &engine,
-                &jingtong_core::id_photo::GA_461,
-            );
+            let studio = jingtong_face::testing::on_studio_backdrop(&engine, &img).expect("a face");
+            let p = jingtong_core::id_photo::process_image(&studio, &engine, &jingtong_core::id_photo::GA_461);
             assert_eq!(p.problem, None, "obama3.jpg on a backdrop makes a GA 461 photo");
             base64::engine::general_purpose::STANDARD.encode(p.jpeg.unwrap())
         })

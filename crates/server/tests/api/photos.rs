@@ -7,7 +7,7 @@ use std::sync::{Mutex, OnceLock};
 use base64::Engine as _;
 use image::{DynamicImage, Rgb, RgbImage};
 use jingtong_core::id_photo::{process_image, GA_461};
-use jingtong_face::{decode_image, FaceEngine, LocalEngine};
+use jingtong_face::{decode_image, LocalEngine};
 
 /// 演示用户乙's registry photo is obama.jpg: an ID photo made from another picture of him is his own.
 pub const YI_OWN: &str = "obama3.jpg";
@@ -29,25 +29,10 @@ fn engine() -> &'static LocalEngine {
     })
 }
 
-/// The portrait with everything outside a head-shaped ellipse painted white and a band of backdrop
-/// added above, as in a studio photo.
+/// The portrait as a studio would take it (see jingtong_face::testing).
 pub fn on_white_backdrop(name: &str) -> DynamicImage {
     let img = decode_image(&testdata(name)).unwrap();
-    let face = engine().analyze(&img).unwrap().largest_face().copied().unwrap();
-    let (cx, cy) = (face.bbox.x + face.bbox.width / 2.0, face.bbox.y + face.bbox.height / 2.0);
-    let (rx, ry) = (face.bbox.width * 0.72, face.bbox.height * 0.75);
-    let rgb = img.to_rgb8();
-    let pad = (face.bbox.height * 0.8) as u32;
-    let out = RgbImage::from_fn(rgb.width(), rgb.height() + pad, |x, y| {
-        let Some(y) = y.checked_sub(pad) else { return Rgb([245, 245, 245]) };
-        let (dx, dy) = ((x as f32 - cx) / rx, (y as f32 - cy) / ry);
-        if dx * dx + dy * dy <= 1.0 {
-            *rgb.get_pixel(x, y)
-        } else {
-            Rgb([245, 245, 245])
-        }
-    });
-    DynamicImage::ImageRgb8(out)
+    jingtong_face::testing::on_studio_backdrop(engine(), &img).expect("a face")
 }
 
 /// The GA 461 JPEG the app makes of this portrait (made once per test process).
